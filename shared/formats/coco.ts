@@ -1,0 +1,251 @@
+import { annotationRings, clipRing, clippedBounds } from '../geometry';
+import { countPixels } from '../masks/rasterise';
+import type { Annotation, MetaData, Task } from '../model/types';
+import type {
+  ExportItem,
+  Format,
+  FormatContext,
+  MergeRule,
+  Part,
+  RenderInput,
+  RenderedFile,
+} from './types';
+
+/** The per-dataset file of an image dataset; a video gets one `{video}.json` each. */
+export const COCO_FILE = 'coco.json';
+
+export interface CocoImage {
+  license: 0;
+  file_name: string;
+  width: number;
+  height: number;
+  id: number;
+  attributes?: MetaData;
+}
+
+export interface CocoAnnotation {
+  image_id: number;
+  id: number;
+  category_id: number;
+  segmentation: number[][];
+  area: number;
+  bbox: [number, number, number, number];
+  iscrowd: 0;
+  attributes?: MetaData;
+}
+
+export interface CocoCategory {
+  supercategory: string;
+  id: number;
+  name: string;
+}
+
+interface CocoOptions {
+  id: string;
+  label: string;
+  /** coco_metadata: item and annotation meta_data as `attributes` (DESIGN §7.2). */
+  attributes: boolean;
+}
+
+/** COCO as DESIGN §7.1 describes it; `coco_metadata` is the same format with attributes. */
+export function cocoFormat(options: CocoOptions): Format {
+  return {
+    id: options.id,
+    label: options.label,
+    taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+    media: ['image', 'video'],
+    render: (input) => renderCoco(input, options.attributes),
+    merges: [cocoMerge],
+  };
+}
+
+export const coco = cocoFormat({ id: 'coco', label: 'COCO (.json)', attributes: false });
+
+export function cocoCategories(task: Task): CocoCategory[] {
+  const byId = new Map(task.classes.map((c) => [c.id, c]));
+  return [...task.classes]
+    .sort((a, b) => a.id - b.id)
+    .map((c) => ({
+      supercategory: c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? ''),
+      id: c.id,
+      name: c.name,
+    }));
+}
+
+/** COCO's numbers: enough decimals for sub-pixel geometry, none of the float noise. */
+function round(value: number): number {
+  return Math.round(value * 1e4) / 1e4 + 0;
+}
+
+/**
+ * One COCO annotation, or null (with a warning) when the geometry has nothing to write: a Tag,
+ * fewer than 3 points, a zero-area box, or nothing left inside the image.
+ */
+export function toCocoAnnotation(
+  annotation: Annotation,
+  width: number,
+  height: number,
+  ids: { image: number; annotation: number },
+  warn: (message: string) => void,
+  where: string,
+): CocoAnnotation | null {
+  if (annotation.type === 'Tag') return null;
+  if (
+    annotation.type === 'Box' &&
+    annotation.box &&
+    (annotation.box.w <= 0 || annotation.box.h <= 0)
+  ) {
+    warn(`${where}: zero-area box skipped`);
+    return null;
+  }
+  const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
+  if (rings.length === 0) {
+    warn(`${where}: polygon with fewer than 3 points skipped`);
+    return null;
+  }
+  const bounds = clippedBounds(rings, width, height);
+  const clipped = rings
+    .map((ring) => clipRing(ring, width, height))
+    .filter((ring) => ring.length >= 3);
+  if (!bounds || clipped.length === 0) {
+    warn(`${where}: annotation lies outside the image and was skipped`);
+    return null;
+  }
+  return {
+    image_id: ids.image,
+    id: ids.annotation,
+    category_id: annotation.class_id,
+    segmentation: clipped.map((ring) => ring.flatMap((p) => [round(p.x), round(p.y)])),
+    area: countPixels(rings, width, height),
+    bbox: [
+      round(bounds.xMin),
+      round(bounds.yMin),
+      round(bounds.xMax - bounds.xMin),
+      round(bounds.yMax - bounds.yMin),
+    ],
+    iscrowd: 0,
+  };
+}
+
+interface CocoDocument {
+  info: { description: string; date_created: string };
+  images: CocoImage[];
+  categories: CocoCategory[];
+  annotations: CocoAnnotation[];
+}
+
+function header(context: FormatContext): Pick<CocoDocument, 'info' | 'categories'> {
+  return {
+    info: { description: context.exportName, date_created: context.createdAt },
+    categories: cocoCategories(context.task),
+  };
+}
+
+async function* renderCoco(input: RenderInput, attributes: boolean): AsyncIterable<RenderedFile> {
+  if (input.dataset.media === 'video') {
+    for (const item of input.items) yield renderVideo(input, item, attributes);
+    return;
+  }
+  const document: CocoDocument = { ...header(input), images: [], annotations: [] };
+  for (const [position, item] of input.items.entries()) {
+    const image: CocoImage = {
+      license: 0,
+      file_name: item.name,
+      width: item.item.width,
+      height: item.item.height,
+      id: position + 1,
+    };
+    if (attributes) image.attributes = item.item.meta_data;
+    document.images.push(image);
+    pushAnnotations(document, input, item, item.annotations, image.id, attributes);
+  }
+  yield { path: COCO_FILE, body: JSON.stringify(document) };
+}
+
+function renderVideo(input: RenderInput, item: ExportItem, attributes: boolean): RenderedFile {
+  const document: CocoDocument = { ...header(input), images: [], annotations: [] };
+  const frames = item.frames.length > 0 ? item.frames : [{ index: 0, key: '', ext: 'png' }];
+  for (const frame of frames) {
+    const image: CocoImage = {
+      license: 0,
+      file_name: `${frame.index}.${frame.ext}`,
+      width: item.item.width,
+      height: item.item.height,
+      id: frame.index,
+    };
+    if (attributes) image.attributes = item.item.meta_data;
+    document.images.push(image);
+  }
+  for (const annotation of item.annotations) {
+    pushAnnotations(document, input, item, [annotation], annotation.frame_index, attributes);
+  }
+  return { path: `${item.name}.json`, body: JSON.stringify(document) };
+}
+
+function pushAnnotations(
+  document: CocoDocument,
+  input: RenderInput,
+  item: ExportItem,
+  annotations: Annotation[],
+  imageId: number,
+  attributes: boolean,
+): void {
+  for (const annotation of annotations) {
+    const where = `${item.name} frame ${annotation.frame_index}`;
+    const entry = toCocoAnnotation(
+      annotation,
+      item.item.width,
+      item.item.height,
+      { image: imageId, annotation: document.annotations.length + 1 },
+      input.warn,
+      where,
+    );
+    if (!entry) continue;
+    if (attributes) entry.attributes = annotation.meta_data;
+    document.annotations.push(entry);
+  }
+}
+
+/**
+ * Joins the shards' coco.json parts into one file, renumbering image and annotation ids so they
+ * stay unique and run from 1. Streams: the header, then every part's images, then (second pass)
+ * every part's annotations; only one part is held at a time.
+ */
+export const cocoMerge: MergeRule = {
+  matches: (path) => path === COCO_FILE,
+  async *merge(parts: () => AsyncIterable<Part>, context: FormatContext) {
+    const head = header(context);
+    yield `{"info":${JSON.stringify(head.info)},"images":[`;
+    let imageOffset = 0;
+    const offsets: number[] = [];
+    let first = true;
+    for await (const part of parts()) {
+      const document = JSON.parse(part.body) as CocoDocument;
+      offsets.push(imageOffset);
+      for (const image of document.images) {
+        yield (first ? '' : ',') + JSON.stringify({ ...image, id: image.id + imageOffset });
+        first = false;
+      }
+      imageOffset += document.images.length;
+    }
+    yield `],"categories":${JSON.stringify(head.categories)},"annotations":[`;
+    let annotationOffset = 0;
+    let index = 0;
+    first = true;
+    for await (const part of parts()) {
+      const document = JSON.parse(part.body) as CocoDocument;
+      const offset = offsets[index++] ?? 0;
+      for (const annotation of document.annotations) {
+        const renumbered = {
+          ...annotation,
+          image_id: annotation.image_id + offset,
+          id: annotation.id + annotationOffset,
+        };
+        yield (first ? '' : ',') + JSON.stringify(renumbered);
+        first = false;
+      }
+      annotationOffset += document.annotations.length;
+    }
+    yield ']}';
+  },
+};
