@@ -59,8 +59,6 @@ export function cocoFormat(options: CocoOptions): Format {
   };
 }
 
-export const coco = cocoFormat({ id: 'coco', label: 'COCO (.json)', attributes: false });
-
 export function cocoCategories(task: Task): CocoCategory[] {
   const byId = new Map(task.classes.map((c) => [c.id, c]));
   return [...task.classes]
@@ -249,3 +247,6 @@ export const cocoMerge: MergeRule = {
     yield ']}';
   },
 };
+
+/** Declared after cocoMerge: building the descriptor reads it. */
+export const coco = cocoFormat({ id: 'coco', label: 'COCO (.json)', attributes: false });
