@@ -136,3 +136,40 @@ export function fixed(value: number, decimals: number): string {
   const trimmed = text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
   return trimmed === '-0' ? '0' : trimmed;
 }
+
+/** The geometry a format writes for an annotation: its rings, those rings clipped, their clipped tight box. */
+export interface PlacedGeometry {
+  rings: Rings;
+  clipped: Rings;
+  bounds: Bounds;
+}
+
+/**
+ * What an annotation leaves to write inside a width×height image, under the rules every format
+ * shares (DESIGN §16): null for a Tag (no geometry), `{ skipped }` with the reason for a zero-area
+ * box, a polygon of fewer than 3 points or geometry wholly outside the image.
+ */
+export function placeGeometry(
+  annotation: Annotation,
+  width: number,
+  height: number,
+): PlacedGeometry | { skipped: string } | null {
+  if (annotation.type === 'Tag') return null;
+  if (
+    annotation.type === 'Box' &&
+    annotation.box &&
+    (annotation.box.w <= 0 || annotation.box.h <= 0)
+  ) {
+    return { skipped: 'zero-area box skipped' };
+  }
+  const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
+  if (rings.length === 0) return { skipped: 'polygon with fewer than 3 points skipped' };
+  const bounds = clippedBounds(rings, width, height);
+  const clipped = rings
+    .map((ring) => clipRing(ring, width, height))
+    .filter((ring) => ring.length >= 3);
+  if (!bounds || clipped.length === 0) {
+    return { skipped: 'annotation lies outside the image and was skipped' };
+  }
+  return { rings, clipped, bounds };
+}

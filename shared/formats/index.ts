@@ -1,13 +1,29 @@
 import { ValidationError } from '../errors';
 import type { Media, TaskType } from '../model/types';
 import { coco } from './coco';
+import { cocoMetadata } from './coco-metadata';
+import { csv } from './csv';
+import { innotescusJson } from './innotescus-json';
+import { kitti } from './kitti';
+import { pascalVoc } from './pascal-voc';
+import { yoloDarknet } from './yolo-darknet';
+import { yoloKeras } from './yolo-keras';
 import type { Format, MaskKind } from './types';
 
 /**
  * The one list of formats. It drives request validation, `GET /formats` and the demo; a test
  * checks it against DESIGN §6.
  */
-export const FORMATS: readonly Format[] = [coco];
+export const FORMATS: readonly Format[] = [
+  coco,
+  cocoMetadata,
+  csv,
+  innotescusJson,
+  pascalVoc,
+  yoloDarknet,
+  yoloKeras,
+  kitti,
+];
 
 export const FORMAT_IDS: readonly string[] = FORMATS.map((f) => f.id);
 

@@ -28,6 +28,8 @@ export interface RenderInput {
   createdAt: string;
   task: Task;
   dataset: Dataset;
+  /** The dataset's folder name in the archive (its name made safe, DESIGN §7); else dataset.name. */
+  datasetFolder?: string;
   items: ExportItem[];
   maskKind?: MaskKind;
   /** Reports a skipped or altered annotation; package lists these in the manifest (DESIGN §16). */
