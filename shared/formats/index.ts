@@ -5,6 +5,7 @@ import { cocoMetadata } from './coco-metadata';
 import { csv } from './csv';
 import { innotescusJson } from './innotescus-json';
 import { kitti } from './kitti';
+import { masks } from './masks';
 import { pascalVoc } from './pascal-voc';
 import { yoloDarknet } from './yolo-darknet';
 import { yoloKeras } from './yolo-keras';
@@ -19,6 +20,7 @@ export const FORMATS: readonly Format[] = [
   cocoMetadata,
   csv,
   innotescusJson,
+  masks,
   pascalVoc,
   yoloDarknet,
   yoloKeras,

@@ -1,0 +1,41 @@
+import type { Task } from '../model/types';
+
+/** A task class as masks use it: its pixel value and the name its binary masks carry. */
+export interface MaskClass {
+  id: number;
+  name: string;
+  /** 1-based position of the class among the task's classes by ascending id (DESIGN §8). */
+  value: number;
+  /** The name made safe for a file name and unique among the task's classes. */
+  fileName: string;
+}
+
+/** The task's classes by id, with the values aggregated class masks paint and their file names. */
+export function maskClasses(task: Task): Map<number, MaskClass> {
+  const taken = new Set<string>();
+  const byId = new Map<number, MaskClass>();
+  const sorted = [...task.classes].sort((a, b) => a.id - b.id);
+  sorted.forEach((c, position) => {
+    const safe = classFileName(c.name);
+    let fileName = safe;
+    // Case-insensitive: two classes must not share a file on Windows or macOS either.
+    for (let n = 2; taken.has(fileName.toLowerCase()); n++) fileName = `${safe} (${n})`;
+    taken.add(fileName.toLowerCase());
+    byId.set(c.id, { id: c.id, name: c.name, value: position + 1, fileName });
+  });
+  return byId;
+}
+
+/**
+ * A class name as part of a file name: no `/ \ : * ? " < > |`, no control characters, no `..`,
+ * no leading dots or trailing dots and spaces (DESIGN §7's rules for names).
+ */
+export function classFileName(name: string): string {
+  const safe = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[/\\:*?"<>|\u0000-\u001f\u007f]/g, '_')
+    .replace(/\.\.+/g, '_')
+    .replace(/^[.\s]+/, '')
+    .replace(/[.\s]+$/, '');
+  return safe.length > 0 ? safe : '_';
+}
