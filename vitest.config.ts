@@ -5,8 +5,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Integration tests share one local S3 server port range and the machine has two cores.
-    fileParallelism: true,
+    // Two cores: integration test files each run their own local stack.
     maxWorkers: 2,
+    // CI reads the JSON report for its pass/fail summary line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]]
+      : ['default'],
   },
 });

@@ -1,0 +1,77 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../shared/aws/s3';
+import { readConfig, type Config } from '../shared/aws/config';
+import type { StartDeps } from '../shared/exports/start';
+import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, startS3Server, type LocalS3 } from './s3-server';
+import { LOCAL_STATE_MACHINE_ARN, LocalStepFunctions } from './step-functions';
+
+export interface LocalStack {
+  s3Endpoint: string;
+  sfnEndpoint: string;
+  config: Config;
+  s3: S3Client;
+  sfn: SFNClient;
+  s3Server: LocalS3;
+  stepFunctions: LocalStepFunctions;
+  /** What startExport needs, pointed at this stack. */
+  startDeps(): StartDeps;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Where the S3 server keeps its data (default `.local/s3`). */
+  directory?: string;
+  s3Port?: number;
+  sfnPort?: number;
+  shardItems?: number;
+}
+
+/**
+ * The embedded stack (DESIGN §13): the S3 server and the state machine runner on 127.0.0.1, and
+ * this process's environment pointed at them exactly as a Lambda's would be at AWS or LocalStack,
+ * so that the handlers run unchanged.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const s3Server = await startS3Server(options.directory ?? '.local/s3', options.s3Port ?? 0);
+  const stepFunctions = new LocalStepFunctions();
+  const sfnEndpoint = await stepFunctions.listen(options.sfnPort ?? 0);
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL: s3Server.endpoint,
+    AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+    AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    DATA_BUCKET: LOCAL_BUCKETS.data,
+    EXPORT_BUCKET: LOCAL_BUCKETS.exports,
+    STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
+    SHARD_ITEMS: String(options.shardItems ?? 500),
+  });
+  delete process.env.AWS_PROFILE;
+  const config = readConfig();
+  const s3 = createS3Client();
+  const sfn = new SFNClient({ endpoint: sfnEndpoint });
+  return {
+    s3Endpoint: s3Server.endpoint,
+    sfnEndpoint,
+    config,
+    s3,
+    sfn,
+    s3Server,
+    stepFunctions,
+    startDeps: () => ({
+      s3,
+      sfn,
+      dataBucket: config.dataBucket,
+      exportBucket: config.exportBucket,
+      stateMachineArn: config.stateMachineArn,
+    }),
+    async stop() {
+      await stepFunctions.close();
+      s3.destroy();
+      sfn.destroy();
+      await s3Server.close();
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { NotFoundError, classifyAwsError } from '../errors';
+
+/**
+ * The S3 client every function uses. Checksums only when required: the local S3 server (and some
+ * S3-compatible stores) would otherwise store streamed uploads with their aws-chunked framing.
+ * AWS_ENDPOINT_URL (LocalStack, the local stack) implies path-style addressing.
+ */
+export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export interface S3Location {
+  bucket: string;
+  key: string;
+}
+
+function isMissing(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** An object's body as a stream; NotFoundError names the key when it does not exist. */
+export async function getStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return response.Body as Readable;
+  } catch (error) {
+    if (isMissing(error)) throw new NotFoundError(`${key} does not exist`, { cause: error });
+    throw classifyAwsError(error, `reading ${key}`);
+  }
+}
+
+export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const stream = await getStream(s3, bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The text of an object, or undefined when it does not exist. */
+export async function getTextIfExists(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<string | undefined> {
+  try {
+    return await getText(s3, bucket, key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+export async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw classifyAwsError(error, `checking ${key}`);
+  }
+}
+
+export async function putText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  contentType = 'application/json',
+): Promise<void> {
+  try {
+    // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: length,
+      }),
+    );
+  } catch (error) {
+    throw classifyAwsError(error, `writing ${key}`);
+  }
+}
+
+/** Streams a body of unknown length into a multipart upload. */
+export async function putStream(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Readable,
+  contentType = 'application/octet-stream',
+): Promise<void> {
+  try {
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      queueSize: 4,
+      partSize: 8 * 1024 * 1024,
+    }).done();
+  } catch (error) {
+    throw classifyAwsError(error, `uploading ${key}`);
+  }
+}
+
+/** Every key under a prefix, page by page, in S3's (lexicographic) order. */
+export async function* listKeys(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<{ key: string; size: number }> {
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `listing ${prefix}`);
+    }
+    for (const object of page.Contents ?? []) yield { key: object.Key!, size: object.Size ?? 0 };
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+export async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const objects = batch.map((Key) => ({ Key }));
+    batch = [];
+    try {
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `deleting ${prefix}`);
+    }
+  };
+  for await (const { key } of listKeys(s3, bucket, prefix)) {
+    batch.push(key);
+    if (batch.length === 1000) await flush();
+  }
+  await flush();
+}
+
+export async function deleteKey(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await deleteKeys(s3, bucket, [key]);
+}
+
+export async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+  } catch (error) {
+    throw classifyAwsError(error, `deleting ${keys[0]}`);
+  }
+}
+
+/** Lines of a text stream, each with its 1-based line number; never the whole stream in memory. */
+export async function* readLines(
+  stream: Readable,
+): AsyncIterable<{ line: string; number: number }> {
+  let rest = '';
+  let number = 0;
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of stream) {
+    rest += decoder.decode(chunk as Buffer, { stream: true });
+    let start = 0;
+    let newline = rest.indexOf('\n', start);
+    while (newline >= 0) {
+      number++;
+      yield { line: rest.slice(start, newline).replace(/\r$/, ''), number };
+      start = newline + 1;
+      newline = rest.indexOf('\n', start);
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.decode();
+  if (rest.length > 0) yield { line: rest.replace(/\r$/, ''), number: number + 1 };
+}
+
+export function toReadable(chunks: AsyncIterable<string | Uint8Array>): Readable {
+  return Readable.from(chunks, { objectMode: false });
+}

@@ -1,0 +1,90 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { putText } from '../aws/s3';
+import { classifyAwsError } from '../errors';
+import { formatFor } from '../formats/index';
+import { StoreReader } from '../store/reader';
+import { newExportId } from './ids';
+import { recordKeys, RecordStore, type ExportRecord } from './record';
+import { validateRequest, withoutPassword } from './request';
+
+export interface StartDeps {
+  s3: S3Client;
+  sfn: SFNClient;
+  dataBucket: string;
+  exportBucket: string;
+  stateMachineArn: string;
+  now?: () => Date;
+}
+
+/** `{project}-{task}-{format}-{yyyyMMdd-HHmm}` (DESIGN §5). */
+export function generatedName(parts: Array<string | undefined>, at: Date): string {
+  const stamp = at.toISOString().replace(/-/g, '').replace('T', '-').replace(/:/g, '').slice(0, 13);
+  return [...parts.filter((p): p is string => Boolean(p)), stamp].join('-').slice(0, 128);
+}
+
+/**
+ * Starts an export, for the API and the S3 trigger alike: validates the request against the schema
+ * and the store, creates the record (QUEUED), stores the password apart, and starts the execution
+ * named after the export id.
+ */
+export async function startExport(
+  deps: StartDeps,
+  projectId: string,
+  body: unknown,
+  exportId?: string,
+): Promise<ExportRecord> {
+  const request = validateRequest(body);
+  const now = deps.now?.() ?? new Date();
+  const store = new StoreReader(deps.s3, deps.dataBucket, projectId);
+  const project = await store.project();
+  const task = request.taskId ? await store.task(request.taskId) : undefined;
+  if (task && request.format) formatFor(request.format, task.type, task.media, request.maskKind);
+  const id = exportId ?? newExportId(now);
+  const name =
+    request.name ?? generatedName([project.name, task?.name, request.format ?? 'datasets'], now);
+  const record: ExportRecord = {
+    id,
+    projectId,
+    name,
+    type: request.type,
+    task: task ? { id: task.id, name: task.name, type: task.type } : null,
+    format: request.format ?? null,
+    maskKind: request.maskKind ?? null,
+    encryption: request.password ? (request.encryption ?? 'aes256') : null,
+    request: withoutPassword(request),
+    status: 'QUEUED',
+    progress: { done: 0, total: 0 },
+    created_at: now.toISOString(),
+    started_at: null,
+    finished_at: null,
+    archive: null,
+    counts: null,
+    warnings: [],
+    error: null,
+  };
+  if (request.password) {
+    await putText(
+      deps.s3,
+      deps.exportBucket,
+      recordKeys.secret(id),
+      request.password,
+      'text/plain',
+    );
+  }
+  await new RecordStore(deps.s3, deps.exportBucket).put(record);
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: id,
+        input: JSON.stringify({ exportId: id, projectId }),
+      }),
+    );
+  } catch (error) {
+    // The execution name is the export id: a repeated start of the same export is not an error.
+    if (!(error instanceof ExecutionAlreadyExists))
+      throw classifyAwsError(error, 'starting the export');
+  }
+  return record;
+}

@@ -1,0 +1,327 @@
+import { ValidationError } from '../errors';
+import {
+  ANNOTATION_TYPES,
+  MEDIA_TYPES,
+  METADATA_TYPES,
+  TASK_TYPES,
+  type Annotation,
+  type Box,
+  type Dataset,
+  type DatasetItem,
+  type MetadataDefinition,
+  type Point,
+  type Project,
+  type Task,
+} from './types';
+
+/**
+ * Runtime validation of the store's JSON. Every parser collects all problems of a value, each
+ * prefixed with where it is (`annotations/d1.jsonl line 42: poly[0][3].x is not a finite number`),
+ * and throws one ValidationError listing them.
+ */
+class Checker {
+  readonly problems: string[] = [];
+  constructor(private readonly where: string) {}
+
+  problem(field: string, message: string): void {
+    this.problems.push(`${this.where}: ${field ? `${field} ` : ''}${message}`);
+  }
+
+  object(value: unknown, field: string): Record<string, unknown> | undefined {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+    this.problem(field || 'value', 'is not an object');
+    return undefined;
+  }
+
+  string(o: Record<string, unknown>, field: string, path = field): string {
+    const v = o[field];
+    if (typeof v === 'string') return v;
+    this.problem(path, v === undefined ? 'is missing' : 'is not a string');
+    return '';
+  }
+
+  nonEmptyString(o: Record<string, unknown>, field: string, path = field): string {
+    const v = this.string(o, field, path);
+    if (typeof o[field] === 'string' && v.length === 0) this.problem(path, 'is empty');
+    return v;
+  }
+
+  finite(o: Record<string, unknown>, field: string, path = field): number {
+    const v = o[field];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    this.problem(path, v === undefined ? 'is missing' : 'is not a finite number');
+    return 0;
+  }
+
+  integer(o: Record<string, unknown>, field: string, min: number, path = field): number {
+    const v = o[field];
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v;
+    this.problem(path, v === undefined ? 'is missing' : `is not an integer >= ${min}`);
+    return min;
+  }
+
+  boolean(o: Record<string, unknown>, field: string, path = field): boolean {
+    const v = o[field];
+    if (typeof v === 'boolean') return v;
+    this.problem(path, v === undefined ? 'is missing' : 'is not true or false');
+    return false;
+  }
+
+  oneOf<T extends string>(
+    o: Record<string, unknown>,
+    field: string,
+    allowed: readonly T[],
+    path = field,
+  ): T {
+    const v = o[field];
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    this.problem(
+      path,
+      v === undefined ? 'is missing' : `is ${JSON.stringify(v)}, not one of ${allowed.join(', ')}`,
+    );
+    return allowed[0]!;
+  }
+
+  timestamp(o: Record<string, unknown>, field: string, path = field): string {
+    const v = this.string(o, field, path);
+    if (typeof o[field] === 'string' && Number.isNaN(Date.parse(v)))
+      this.problem(path, 'is not an ISO-8601 date');
+    return v;
+  }
+
+  array(o: Record<string, unknown>, field: string, path = field): unknown[] {
+    const v = o[field];
+    if (Array.isArray(v)) return v;
+    this.problem(path, v === undefined ? 'is missing' : 'is not an array');
+    return [];
+  }
+
+  metaData(o: Record<string, unknown>, field: string): Record<string, never> {
+    const v = o[field];
+    if (v === undefined || v === null) return {};
+    return (this.object(v, field) ?? {}) as Record<string, never>;
+  }
+
+  done<T>(value: T): T {
+    if (this.problems.length > 0) throw new ValidationError(this.problems);
+    return value;
+  }
+}
+
+/** Parses one JSON document or JSONL line, naming where it is when it is not JSON. */
+export function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`${where}: malformed JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+export function parseProject(value: unknown, where: string): Project {
+  const c = new Checker(where);
+  const o = c.object(value, '') ?? {};
+  return c.done({
+    id: c.nonEmptyString(o, 'id'),
+    name: c.string(o, 'name'),
+    created_at: c.timestamp(o, 'created_at'),
+  });
+}
+
+function parseMetadataDefinitions(
+  c: Checker,
+  list: unknown[],
+  field: string,
+): MetadataDefinition[] {
+  return list.map((entry, i) => {
+    const path = `${field}[${i}]`;
+    const o = c.object(entry, path) ?? {};
+    const num = (key: string): number | null => {
+      const v = o[key];
+      if (v === undefined || v === null) return null;
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      c.problem(`${path}.${key}`, 'is not a finite number');
+      return null;
+    };
+    const text = (key: string): string => (typeof o[key] === 'string' ? (o[key] as string) : '');
+    const options = Array.isArray(o.options) ? (o.options as MetadataDefinition['options']) : [];
+    const classes = Array.isArray(o.classes) ? (o.classes as MetadataDefinition['classes']) : [];
+    const fallback = o.default;
+    return {
+      name: c.nonEmptyString(o, 'name', `${path}.name`),
+      display_name: text('display_name'),
+      type: c.oneOf(o, 'type', METADATA_TYPES, `${path}.type`),
+      required: o.required === true,
+      classes,
+      helpText: text('helpText'),
+      default:
+        typeof fallback === 'string' ||
+        typeof fallback === 'number' ||
+        typeof fallback === 'boolean'
+          ? fallback
+          : null,
+      trueText: text('trueText'),
+      min: num('min'),
+      max: num('max'),
+      options,
+    };
+  });
+}
+
+export function parseDataset(value: unknown, where: string): Dataset {
+  const c = new Checker(where);
+  const o = c.object(value, '') ?? {};
+  const definitions =
+    o.item_metadata_definitions === undefined ? [] : c.array(o, 'item_metadata_definitions');
+  return c.done({
+    id: c.nonEmptyString(o, 'id'),
+    name: c.nonEmptyString(o, 'name'),
+    media: c.oneOf(o, 'media', MEDIA_TYPES),
+    item_metadata_definitions: parseMetadataDefinitions(
+      c,
+      definitions,
+      'item_metadata_definitions',
+    ),
+  });
+}
+
+export function parseTask(value: unknown, where: string): Task {
+  const c = new Checker(where);
+  const o = c.object(value, '') ?? {};
+  const classes = c.array(o, 'classes').map((entry, i) => {
+    const co = c.object(entry, `classes[${i}]`) ?? {};
+    const parent = co.parent_id;
+    if (
+      parent !== null &&
+      parent !== undefined &&
+      !(typeof parent === 'number' && Number.isInteger(parent))
+    ) {
+      c.problem(`classes[${i}].parent_id`, 'is not an integer or null');
+    }
+    return {
+      id: c.integer(co, 'id', 1, `classes[${i}].id`),
+      name: c.nonEmptyString(co, 'name', `classes[${i}].name`),
+      parent_id: typeof parent === 'number' ? parent : null,
+    };
+  });
+  const ids = new Set<number>();
+  for (const [i, cls] of classes.entries()) {
+    if (ids.has(cls.id)) c.problem(`classes[${i}].id`, `repeats class id ${cls.id}`);
+    ids.add(cls.id);
+  }
+  for (const [i, cls] of classes.entries()) {
+    if (cls.parent_id !== null && !ids.has(cls.parent_id))
+      c.problem(`classes[${i}].parent_id`, `names unknown class ${cls.parent_id}`);
+  }
+  const datasetIds = c.array(o, 'dataset_ids').map((d, i) => {
+    if (typeof d !== 'string' || d.length === 0)
+      c.problem(`dataset_ids[${i}]`, 'is not a dataset id');
+    return String(d);
+  });
+  const definitions =
+    o.annotation_metadata_definitions === undefined
+      ? []
+      : c.array(o, 'annotation_metadata_definitions');
+  return c.done({
+    id: c.nonEmptyString(o, 'id'),
+    name: c.string(o, 'name'),
+    type: c.oneOf(o, 'type', TASK_TYPES),
+    media: c.oneOf(o, 'media', MEDIA_TYPES),
+    dataset_ids: datasetIds,
+    classes,
+    rotation_enabled: o.rotation_enabled === undefined ? false : c.boolean(o, 'rotation_enabled'),
+    annotation_metadata_definitions: parseMetadataDefinitions(
+      c,
+      definitions,
+      'annotation_metadata_definitions',
+    ),
+  });
+}
+
+export function parseItem(value: unknown, where: string): DatasetItem {
+  const c = new Checker(where);
+  const o = c.object(value, '') ?? {};
+  return c.done({
+    index: c.integer(o, 'index', 0),
+    name: c.nonEmptyString(o, 'name'),
+    media_key: c.nonEmptyString(o, 'media_key'),
+    width: c.integer(o, 'width', 1),
+    height: c.integer(o, 'height', 1),
+    num_frames: o.num_frames === undefined ? 1 : c.integer(o, 'num_frames', 1),
+    num_channels: o.num_channels === undefined ? 3 : c.integer(o, 'num_channels', 1),
+    bits_per_channel: o.bits_per_channel === undefined ? 8 : c.integer(o, 'bits_per_channel', 1),
+    meta_data: c.metaData(o, 'meta_data'),
+    created_at: c.timestamp(o, 'created_at'),
+  });
+}
+
+function parsePoint(c: Checker, value: unknown, path: string): Point {
+  const o = c.object(value, path) ?? {};
+  return { x: c.finite(o, 'x', `${path}.x`), y: c.finite(o, 'y', `${path}.y`) };
+}
+
+/**
+ * An annotation line. `classIds` (the task's classes) makes an unknown class id a problem of this
+ * line rather than a surprise in a renderer.
+ */
+export function parseAnnotation(
+  value: unknown,
+  where: string,
+  classIds?: ReadonlySet<number>,
+): Annotation {
+  const c = new Checker(where);
+  const o = c.object(value, '') ?? {};
+  const type = c.oneOf(o, 'type', ANNOTATION_TYPES);
+  const classId = c.integer(o, 'class_id', 1);
+  if (classIds && typeof o.class_id === 'number' && !classIds.has(classId)) {
+    c.problem('class_id', `${classId} is not a class of the task`);
+  }
+  let box: Box | null = null;
+  if (o.box !== undefined && o.box !== null) {
+    const b = c.object(o.box, 'box') ?? {};
+    const orientation = b.orientation;
+    if (
+      orientation !== undefined &&
+      orientation !== null &&
+      !(typeof orientation === 'number' && Number.isFinite(orientation))
+    ) {
+      c.problem('box.orientation', 'is not a finite number or null');
+    }
+    box = {
+      x: c.finite(b, 'x', 'box.x'),
+      y: c.finite(b, 'y', 'box.y'),
+      w: c.finite(b, 'w', 'box.w'),
+      h: c.finite(b, 'h', 'box.h'),
+      orientation: typeof orientation === 'number' ? orientation : null,
+    };
+  }
+  let poly: Point[][] | null = null;
+  if (o.poly !== undefined && o.poly !== null) {
+    poly = c.array(o, 'poly').map((ring, i) => {
+      if (!Array.isArray(ring)) {
+        c.problem(`poly[${i}]`, 'is not an array of points');
+        return [];
+      }
+      return ring.map((p, j) => parsePoint(c, p, `poly[${i}][${j}]`));
+    });
+  }
+  if (type === 'Box' && !box) c.problem('box', 'is missing for a Box');
+  if (type === 'Poly' && !poly) c.problem('poly', 'is missing for a Poly');
+  return c.done({
+    dataset_item_index: c.integer(o, 'dataset_item_index', 0),
+    frame_index: o.frame_index === undefined ? 0 : c.integer(o, 'frame_index', 0),
+    type,
+    class_id: classId,
+    instance_id:
+      o.instance_id === undefined || o.instance_id === null ? 0 : c.integer(o, 'instance_id', 0),
+    box,
+    poly,
+    is_open: o.is_open === true,
+    annotators: typeof o.annotators === 'string' ? o.annotators : '',
+    meta_data: c.metaData(o, 'meta_data'),
+    created_at: c.timestamp(o, 'created_at'),
+    updated_at: c.timestamp(o, 'updated_at'),
+  });
+}

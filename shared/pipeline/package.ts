@@ -1,0 +1,259 @@
+import archiver from 'archiver';
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import {
+  deleteKey,
+  deletePrefix,
+  getStream,
+  getText,
+  listKeys,
+  putStream,
+  readLines,
+} from '../aws/s3';
+import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
+import { findFormat } from '../formats/index';
+import type { FormatContext, MergeRule, Part } from '../formats/types';
+import { extension, safeName } from '../names';
+import { readPlan } from './plan';
+import type { SourceEntry } from './render';
+import {
+  subsetPrefix,
+  workKeys,
+  type ExportRef,
+  type PipelineDeps,
+  type Plan,
+  type ShardStats,
+} from './work';
+
+export const GENERATOR = { name: 'annotation-export', version: '0.1.0' };
+
+/** Extensions whose data is already compressed: stored, not deflated again (DESIGN §10). */
+const COMPRESSED = new Set([
+  'jpg',
+  'jpeg',
+  'png',
+  'webp',
+  'gif',
+  'mp4',
+  'mov',
+  'avi',
+  'mkv',
+  'webm',
+  'zip',
+  'gz',
+  'bz2',
+  'xz',
+  '7z',
+  'zst',
+]);
+
+/** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
+const FETCH_AHEAD = 8;
+
+interface ArchiveEntry {
+  path: string;
+  sha256: string;
+}
+
+/**
+ * Package (DESIGN §11): merges the shards' per-dataset parts, streams parts and source media into
+ * the zip and the zip into a multipart upload, adds manifest.json and checksums.sha256, records
+ * SUCCEEDED and removes the staged work.
+ */
+export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise<ExportRecord> {
+  const plan = await readPlan(deps, ref.exportId);
+  const records = new RecordStore(deps.s3, deps.exportBucket);
+  const record = await records.get(ref.projectId, ref.exportId);
+  const archiveKey = recordKeys.archive(ref.projectId, ref.exportId, safeName(record.name));
+
+  const zip = archiver('zip', { zlib: { level: 6 }, forceZip64: false });
+  const digest = createHash('sha256');
+  let bytes = 0;
+  const counted = zip.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        digest.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    }),
+  );
+  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, counted, 'application/zip');
+  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+  const writer = new EntryWriter(zip);
+
+  const work = (async () => {
+    const stats = await readStats(deps, plan);
+    const format = plan.format ? findFormat(plan.format) : undefined;
+    const merges = new Map<
+      string,
+      { rule: MergeRule; keys: Array<{ shard: number; key: string }>; context: FormatContext }
+    >();
+    for (const shard of plan.shards) {
+      await writer.addSources(sourcesOf(deps, plan.exportId, shard.index), (key) =>
+        getStream(deps.s3, deps.dataBucket, key),
+      );
+      const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
+      const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
+      const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
+      for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
+        const path = key.slice(partsPrefix.length);
+        const rule = format?.merges.find((m) => m.matches(path.slice(annotationsRoot.length)));
+        if (rule && plan.task) {
+          const group = merges.get(path) ?? {
+            rule,
+            keys: [],
+            context: {
+              exportName: plan.exportName,
+              createdAt: plan.createdAt,
+              task: plan.task,
+              dataset,
+            },
+          };
+          group.keys.push({ shard: shard.index, key });
+          merges.set(path, group);
+        } else {
+          await writer.add(path, await getStream(deps.s3, deps.exportBucket, key));
+        }
+      }
+    }
+    for (const [path, group] of merges) {
+      const parts = async function* (): AsyncIterable<Part> {
+        for (const { shard, key } of group.keys)
+          yield { shard, body: await getText(deps.s3, deps.exportBucket, key) };
+      };
+      await writer.add(path, Readable.from(group.rule.merge(parts, group.context)));
+    }
+    const manifest = buildManifest(plan, record, stats);
+    await writer.add('manifest.json', JSON.stringify(manifest, null, 2));
+    const checksums = writer.entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
+    zip.append(checksums, { name: 'checksums.sha256' });
+    await zip.finalize();
+    return { manifest, stats };
+  })();
+
+  const [{ manifest, stats }] = await Promise.race([Promise.all([work, uploaded]), failed]);
+  const finished = await records.update(ref.projectId, ref.exportId, {
+    status: 'SUCCEEDED',
+    finished_at: new Date().toISOString(),
+    progress: { done: plan.shards.length, total: plan.shards.length },
+    archive: {
+      key: archiveKey,
+      bytes,
+      sha256: digest.digest('hex'),
+      files: writer.entries.length + 1,
+    },
+    counts: manifest.totals,
+    warnings: stats.flatMap((s) => s.warnings),
+  });
+  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId));
+  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(ref.exportId));
+  return finished;
+}
+
+/**
+ * Appends entries one at a time (archiver writes them in order) while hashing each for
+ * checksums.sha256; the next entry is appended only once the previous one is written, so at most
+ * the fetched-ahead sources are open at once.
+ */
+class EntryWriter {
+  readonly entries: ArchiveEntry[] = [];
+
+  constructor(private readonly zip: archiver.Archiver) {}
+
+  async add(path: string, body: Readable | string): Promise<void> {
+    const hash = createHash('sha256');
+    const source = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : body;
+    const hashed = new PassThrough();
+    source.on('data', (chunk: Buffer) => hash.update(chunk));
+    source.on('error', (error) => hashed.destroy(error));
+    source.pipe(hashed);
+    const written = new Promise<void>((resolve, reject) => {
+      const onEntry = (entry: archiver.EntryData) => {
+        if (entry.name !== path) return;
+        this.zip.off('entry', onEntry);
+        resolve();
+      };
+      this.zip.on('entry', onEntry);
+      hashed.on('error', reject);
+    });
+    this.zip.append(hashed, { name: path, store: COMPRESSED.has(extension(path)) });
+    await written;
+    this.entries.push({ path, sha256: hash.digest('hex') });
+  }
+
+  /** Copies store objects in order with up to FETCH_AHEAD requests in flight. */
+  async addSources(
+    sources: AsyncIterable<SourceEntry>,
+    open: (key: string) => Promise<Readable>,
+  ): Promise<void> {
+    const window: Array<{ path: string; stream: Promise<Readable> }> = [];
+    const drainOne = async () => {
+      const next = window.shift()!;
+      await this.add(next.path, await next.stream);
+    };
+    for await (const source of sources) {
+      const stream = open(source.key);
+      stream.catch(() => undefined); // awaited in order below; avoids an unhandled rejection meanwhile
+      window.push({ path: source.path, stream });
+      if (window.length >= FETCH_AHEAD) await drainOne();
+    }
+    while (window.length > 0) await drainOne();
+  }
+}
+
+async function* sourcesOf(
+  deps: PipelineDeps,
+  exportId: string,
+  shard: number,
+): AsyncIterable<SourceEntry> {
+  const stream = await getStream(deps.s3, deps.exportBucket, workKeys.sources(exportId, shard));
+  for await (const { line } of readLines(stream)) if (line) yield JSON.parse(line) as SourceEntry;
+}
+
+async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> {
+  const stats: ShardStats[] = [];
+  for (const shard of plan.shards) {
+    stats.push(
+      JSON.parse(
+        await getText(deps.s3, deps.exportBucket, workKeys.stats(plan.exportId, shard.index)),
+      ) as ShardStats,
+    );
+  }
+  return stats;
+}
+
+/** manifest.json (DESIGN §7.10): what was exported, with counts per dataset and per subset. */
+export function buildManifest(plan: Plan, record: ExportRecord, stats: ShardStats[]) {
+  const count = (filter: (shard: Plan['shards'][number]) => boolean) => {
+    let items = 0;
+    let annotations = 0;
+    for (const s of stats) {
+      if (!filter(plan.shards[s.index]!)) continue;
+      items += s.items;
+      annotations += s.annotations;
+    }
+    return { items, annotations };
+  };
+  return {
+    id: plan.exportId,
+    name: plan.exportName,
+    project: plan.projectId,
+    task: plan.task ? { id: plan.task.id, name: plan.task.name, type: plan.task.type } : null,
+    format: plan.format,
+    maskKind: plan.maskKind,
+    type: plan.type,
+    created_at: plan.createdAt,
+    encryption: record.encryption ? { method: record.encryption } : null,
+    datasets: plan.datasets.map(({ dataset, folder }) => ({
+      id: dataset.id,
+      name: dataset.name,
+      folder,
+      ...count((s) => s.datasetId === dataset.id),
+    })),
+    subsets: plan.subsets?.map((name) => ({ name, ...count((s) => s.subset === name) })) ?? null,
+    totals: count(() => true),
+    warnings: stats.flatMap((s) => s.warnings),
+    generator: GENERATOR,
+  };
+}

@@ -1,0 +1,197 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listKeys } from '../../shared/aws/s3';
+import { boxCorners, pointsBounds } from '../../shared/geometry';
+import { storeKeys } from '../../shared/store/keys';
+import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
+import { readArchive, runExport } from '../../local/run-export';
+import { startTestStack, type TestStack } from '../helpers/local';
+import { openZip } from '../helpers/zip';
+import type { CocoAnnotation, CocoCategory, CocoImage } from '../../shared/formats/coco';
+
+interface Coco {
+  info: { description: string };
+  images: CocoImage[];
+  categories: CocoCategory[];
+  annotations: CocoAnnotation[];
+}
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.dispose();
+});
+
+async function storeSnapshot(): Promise<Map<string, string>> {
+  const snapshot = new Map<string, string>();
+  for await (const { key } of listKeys(stack.s3, stack.config.dataBucket, 'projects/')) {
+    const object = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    );
+    snapshot.set(key, Buffer.from(await object.Body!.transformToByteArray()).toString('base64'));
+  }
+  return snapshot;
+}
+
+/** What a standard COCO reader requires: unique ids, references that resolve, boxes inside images. */
+function expectReadableCoco(coco: Coco): void {
+  const imageIds = new Set(coco.images.map((i) => i.id));
+  const categoryIds = new Set(coco.categories.map((c) => c.id));
+  expect(imageIds.size).toBe(coco.images.length);
+  expect(new Set(coco.annotations.map((a) => a.id)).size).toBe(coco.annotations.length);
+  for (const annotation of coco.annotations) {
+    const image = coco.images.find((i) => i.id === annotation.image_id);
+    expect(image, `image ${annotation.image_id}`).toBeDefined();
+    expect(categoryIds.has(annotation.category_id)).toBe(true);
+    const [x, y, w, h] = annotation.bbox;
+    expect(x).toBeGreaterThanOrEqual(0);
+    expect(y).toBeGreaterThanOrEqual(0);
+    expect(x + w).toBeLessThanOrEqual(image!.width);
+    expect(y + h).toBeLessThanOrEqual(image!.height);
+    expect(annotation.area).toBeGreaterThan(0);
+  }
+}
+
+describe('the export state machine on the local stack', () => {
+  it('exports COCO for object detection with images, byte-identical, across several shards', async () => {
+    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+      type: 'both',
+      taskId: SAMPLE_TASK_IDS.objectDetection,
+      format: 'coco',
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.progress).toEqual({ done: 5, total: 5 }); // 12 + 8 items in shards of 5
+    const zip = await openZip(await readArchive(stack, record));
+    const task = stack.sample.tasks.find((t) => t.task.id === SAMPLE_TASK_IDS.objectDetection)!;
+    for (const { dataset, items, media } of stack.sample.datasets.filter(
+      (d) => d.dataset.media === 'image',
+    )) {
+      const folder = dataset.name.replace(/[/:]/g, '_');
+      const coco = JSON.parse(await zip.text(`annotations/${folder}/coco.json`)) as Coco;
+      expectReadableCoco(coco);
+      expect(coco.images.map((i) => i.file_name)).toEqual(items.map((i) => i.name));
+      expect(coco.images.map((i) => i.id)).toEqual(items.map((_, n) => n + 1));
+      const truth = task.annotations.get(dataset.id)!;
+      expect(coco.annotations).toHaveLength(truth.length);
+      // Every stored box comes back as its tight box, in stored order.
+      truth.forEach((annotation, n) => {
+        const exported = coco.annotations[n]!;
+        const bounds = pointsBounds([boxCorners(annotation.box!)])!;
+        expect(exported.category_id).toBe(annotation.class_id);
+        expect(coco.images.find((i) => i.id === exported.image_id)!.file_name).toBe(
+          items[annotation.dataset_item_index]!.name,
+        );
+        expect(exported.bbox[0]).toBeCloseTo(bounds.xMin, 3);
+        expect(exported.bbox[1]).toBeCloseTo(bounds.yMin, 3);
+        expect(exported.bbox[2]).toBeCloseTo(bounds.xMax - bounds.xMin, 3);
+        expect(exported.bbox[3]).toBeCloseTo(bounds.yMax - bounds.yMin, 3);
+      });
+      for (const item of items) {
+        expect(
+          Buffer.from(await zip.bytes(`datasets/${folder}/${item.name}`)).equals(
+            Buffer.from(media.get(item.media_key)!),
+          ),
+        ).toBe(true);
+      }
+    }
+    const manifest = JSON.parse(await zip.text('manifest.json'));
+    expect(manifest).toMatchObject({
+      id: record.id,
+      format: 'coco',
+      type: 'both',
+      totals: { items: 20, annotations: 38 },
+    });
+    const checksums = (await zip.text('checksums.sha256')).trim().split('\n');
+    expect(checksums).toHaveLength(zip.names.length - 1);
+    await zip.close();
+    // Staged work is gone once the archive exists.
+    const left = [];
+    for await (const key of listKeys(stack.s3, stack.config.exportBucket, `work/${record.id}/`))
+      left.push(key);
+    expect(left).toEqual([]);
+  });
+
+  it('exports instance segmentation COCO with polygon areas from the rasteriser', async () => {
+    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+      type: 'annotations',
+      taskId: SAMPLE_TASK_IDS.instanceSegmentation,
+      format: 'coco',
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    const zip = await openZip(await readArchive(stack, record));
+    expect(zip.names.filter((n) => n.startsWith('datasets/'))).toEqual([]);
+    const coco = JSON.parse(await zip.text('annotations/Parks/coco.json')) as Coco;
+    expectReadableCoco(coco);
+    // A regular polygon's pixel count is close to its area.
+    for (const annotation of coco.annotations) {
+      const ring = annotation.segmentation[0]!;
+      let twice = 0;
+      for (let i = 0; i < ring.length; i += 2) {
+        const j = (i + 2) % ring.length;
+        twice += ring[i]! * ring[j + 1]! - ring[j]! * ring[i + 1]!;
+      }
+      if (annotation.segmentation.length === 1)
+        expect(Math.abs(annotation.area - Math.abs(twice) / 2)).toBeLessThan(
+          Math.abs(twice) * 0.15,
+        );
+    }
+  });
+
+  it('exports one COCO file per video with frame numbers as image ids', async () => {
+    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+      type: 'both',
+      taskId: SAMPLE_TASK_IDS.video,
+      format: 'coco',
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    const zip = await openZip(await readArchive(stack, record));
+    const coco = JSON.parse(await zip.text('annotations/Clips/clip_a.json')) as Coco;
+    expectReadableCoco(coco);
+    expect(coco.images.map((i) => [i.id, i.file_name])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((f) => [f, `${f}.png`]),
+    );
+    expect(zip.names).toContain('datasets/Clips/clip_b/5.png');
+  });
+
+  it('fails with the bad line named in the record, and leaves the store untouched', async () => {
+    const key = storeKeys.annotations(SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS.objectDetection, 'parks');
+    const original = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    );
+    const text = await original.Body!.transformToString();
+    const lines = text.split('\n');
+    const bad = JSON.parse(lines[2]!);
+    bad.box.w = 'wide';
+    lines[2] = JSON.stringify(bad);
+    await stack.s3.send(
+      new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
+    );
+    const before = await storeSnapshot();
+    try {
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'both',
+        taskId: SAMPLE_TASK_IDS.objectDetection,
+        format: 'coco',
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error).toMatchObject({
+        code: 'ValidationError',
+        message: 'annotations/parks.jsonl line 3: box.w is not a finite number',
+      });
+      expect(record.archive).toBeNull();
+      expect(await storeSnapshot()).toEqual(before);
+      const left = [];
+      for await (const key of listKeys(stack.s3, stack.config.exportBucket, `work/${record.id}/`))
+        left.push(key);
+      expect(left).toEqual([]);
+    } finally {
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: text }),
+      );
+    }
+  });
+});

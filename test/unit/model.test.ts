@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../shared/errors';
+import {
+  parseAnnotation,
+  parseDataset,
+  parseItem,
+  parseJson,
+  parseProject,
+  parseTask,
+} from '../../shared/model/validate';
+
+const problemsOf = (run: () => unknown): string[] => {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).details;
+  }
+  throw new Error('expected a ValidationError');
+};
+
+const annotation = {
+  dataset_item_index: 3,
+  frame_index: 0,
+  type: 'Poly',
+  class_id: 2,
+  instance_id: 1,
+  box: null,
+  poly: [
+    [
+      { x: 1, y: 2 },
+      { x: 5, y: 2 },
+      { x: 5, y: 7 },
+      { x: 1, y: 7 },
+    ],
+  ],
+  is_open: false,
+  annotators: 'a@b',
+  meta_data: { occluded: 1 },
+  created_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-02T00:00:00Z',
+};
+
+describe('store validation', () => {
+  it('names file, line and field of a non-finite coordinate', () => {
+    const bad = structuredClone(annotation) as { poly: Array<Array<{ x: unknown; y: unknown }>> };
+    bad.poly[0]![3]!.x = 'NaN';
+    expect(problemsOf(() => parseAnnotation(bad, 'annotations/d1.jsonl line 42'))).toEqual([
+      'annotations/d1.jsonl line 42: poly[0][3].x is not a finite number',
+    ]);
+  });
+
+  it('lists every problem of an annotation, an unknown class id among them', () => {
+    const bad = {
+      ...annotation,
+      type: 'Circle',
+      class_id: 9,
+      created_at: 'yesterday',
+      box: { x: 1, y: 2, w: Infinity, h: 3 },
+    };
+    expect(
+      problemsOf(() => parseAnnotation(bad, 'annotations/d1.jsonl line 7', new Set([1, 2]))),
+    ).toEqual([
+      'annotations/d1.jsonl line 7: type is "Circle", not one of Tag, Box, Poly',
+      'annotations/d1.jsonl line 7: class_id 9 is not a class of the task',
+      'annotations/d1.jsonl line 7: box.w is not a finite number',
+      'annotations/d1.jsonl line 7: created_at is not an ISO-8601 date',
+    ]);
+  });
+
+  it('accepts a valid annotation unchanged', () => {
+    expect(parseAnnotation(annotation, 'x', new Set([2]))).toEqual(annotation);
+  });
+
+  it('requires the geometry of its type', () => {
+    expect(
+      problemsOf(() =>
+        parseAnnotation({ ...annotation, type: 'Box', poly: null }, 'a.jsonl line 1'),
+      ),
+    ).toEqual(['a.jsonl line 1: box is missing for a Box']);
+  });
+
+  it('names the line of malformed JSON', () => {
+    expect(
+      problemsOf(() => parseJson('{"index": 1,', 'datasets/d1/items.jsonl line 3'))[0],
+    ).toMatch(/^datasets\/d1\/items\.jsonl line 3: malformed JSON/);
+  });
+
+  it('validates dataset items', () => {
+    const item = {
+      index: 0,
+      name: 'a.png',
+      media_key: 'a.png',
+      width: 0,
+      height: 10.5,
+      num_frames: 1,
+      meta_data: [],
+      created_at: '2026-01-01T00:00:00Z',
+    };
+    expect(problemsOf(() => parseItem(item, 'datasets/d1/items.jsonl line 1'))).toEqual([
+      'datasets/d1/items.jsonl line 1: width is not an integer >= 1',
+      'datasets/d1/items.jsonl line 1: height is not an integer >= 1',
+      'datasets/d1/items.jsonl line 1: meta_data is not an object',
+    ]);
+  });
+
+  it('validates tasks: type, repeated class ids, unknown parents', () => {
+    const task = {
+      id: 't1',
+      name: 'T',
+      type: 'detection',
+      media: 'image',
+      dataset_ids: ['d1'],
+      classes: [
+        { id: 1, name: 'a', parent_id: null },
+        { id: 1, name: 'b', parent_id: 7 },
+      ],
+      rotation_enabled: false,
+    };
+    expect(problemsOf(() => parseTask(task, 'tasks/t1/task.json'))).toEqual([
+      'tasks/t1/task.json: classes[1].id repeats class id 1',
+      'tasks/t1/task.json: classes[1].parent_id names unknown class 7',
+      'tasks/t1/task.json: type is "detection", not one of classification, object_detection, semantic_segmentation, instance_segmentation',
+    ]);
+  });
+
+  it('validates datasets and projects', () => {
+    expect(
+      problemsOf(() =>
+        parseDataset({ id: 'd1', name: '', media: 'audio' }, 'datasets/d1/dataset.json'),
+      ),
+    ).toEqual([
+      'datasets/d1/dataset.json: name is empty',
+      'datasets/d1/dataset.json: media is "audio", not one of image, video',
+    ]);
+    expect(
+      problemsOf(() => parseProject({ name: 'P', created_at: '2026-01-01' }, 'project.json')),
+    ).toEqual(['project.json: id is missing']);
+  });
+});
