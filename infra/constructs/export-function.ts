@@ -1,0 +1,84 @@
+import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import path from 'node:path';
+
+/**
+ * archiver-zip-encrypted and other CommonJS dependencies call `require` for Node built-ins; an
+ * ESM bundle has no `require`, so the bundle makes one. The alias avoids clashing with a bundled
+ * module's own `createRequire` import.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);";
+
+export interface ExportFunctionProps {
+  /** Folder under `functions/` whose `handler.ts` exports `handler`. */
+  name: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+  /** Where the function folders are; the repository's `functions/` unless a test says otherwise. */
+  functionsDir: string;
+}
+
+/**
+ * The one way the project makes a Lambda function: Node.js 22 on arm64 (cheaper per GB-second
+ * than x86 for the same work), bundled by the local esbuild as ESM with names kept (Step Functions
+ * matches errors by their class name) and source maps, logging to its own log group with a
+ * retention, through its own role that starts with nothing but that log group.
+ */
+export class ExportFunction extends Construct {
+  readonly handler: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ExportFunctionProps) {
+    super(scope, id);
+    // A role of our own: the default one carries the AWS managed AWSLambdaBasicExecutionRole,
+    // which may write to every log group in the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `annotation-export ${props.name} function`,
+    });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.handler = new NodejsFunction(this, 'Handler', {
+      entry: path.join(props.functionsDir, props.name, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        keepNames: true,
+        minify: true,
+        sourceMap: true,
+        // The code is tested against the SDK versions in package-lock.json, not whatever copy the
+        // Lambda runtime happens to carry, so the SDK is bundled too.
+        externalModules: [],
+      },
+    });
+    Validations.of(this.handler).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime the code and its dependencies are verified on (DESIGN §19); moving to a newer runtime is a deliberate, tested change.',
+    });
+  }
+}

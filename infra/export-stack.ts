@@ -1,0 +1,353 @@
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  CfnUserPoolGroup,
+  FeaturePlan,
+  type IUserPool,
+  Mfa,
+  UserPool,
+} from 'aws-cdk-lib/aws-cognito';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { EventType } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import {
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bindBucket } from './constructs/bucket-access';
+import { ExportApi } from './constructs/export-api';
+import { ExportFunction } from './constructs/export-function';
+import { PrivateBucket } from './constructs/private-bucket';
+import type { StackSettings } from './settings';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'export.asl.json');
+
+/** The functions of DESIGN §11–12, by folder name under `functions/`. */
+export type FunctionName =
+  'plan' | 'render' | 'masks' | 'package' | 'record-failure' | 'api' | 's3-request';
+
+/** The ASL's `${...FunctionArn}` placeholders and the function each one names. */
+export const ASL_SUBSTITUTIONS: Record<string, FunctionName> = {
+  PlanFunctionArn: 'plan',
+  RenderFunctionArn: 'render',
+  MasksFunctionArn: 'masks',
+  PackageFunctionArn: 'package',
+  RecordFailureFunctionArn: 'record-failure',
+};
+
+export interface ExportStackProps extends StackProps {
+  settings: StackSettings;
+  /** Where the function folders are; defaults to the repository's `functions/`. */
+  functionsDir?: string;
+}
+
+/** Wires buckets, functions, state machine, API and user pool; the parts live in constructs/. */
+export class ExportStack extends Stack {
+  readonly functions: Record<FunctionName, ExportFunction>;
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ExportStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const removalPolicy = settings.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    // ---- Buckets -------------------------------------------------------------------------
+    const accessLogs = new PrivateBucket(this, 'AccessLogs', {
+      removalPolicy,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(settings.accessLogRetentionDays) },
+      ],
+    }).bucket;
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This is the server access log bucket of the other buckets; logging its own access would log the log writes, without end.',
+    });
+    const dataBucket = new PrivateBucket(this, 'Data', {
+      removalPolicy,
+      accessLogs: { bucket: accessLogs, prefix: 'data/' },
+    }).bucket;
+    const exportBucket = new PrivateBucket(this, 'Exports', {
+      removalPolicy,
+      accessLogs: { bucket: accessLogs, prefix: 'exports/' },
+      lifecycleRules: [
+        // Staged parts of an export; package deletes them, this catches executions that died.
+        { id: 'expire-work', prefix: 'work/', expiration: Duration.days(2) },
+        // Passwords; package or record-failure deletes them, this is the backstop.
+        { id: 'expire-secrets', prefix: 'secrets/', expiration: Duration.days(1) },
+        {
+          id: 'expire-exports',
+          prefix: 'exports/',
+          expiration: Duration.days(settings.exportRetentionDays),
+        },
+      ],
+    }).bucket;
+
+    // ---- Functions -----------------------------------------------------------------------
+    const functionsDir = props.functionsDir ?? path.join(REPO_ROOT, 'functions');
+    const make = (
+      name: FunctionName,
+      description: string,
+      memorySize: number,
+      timeout: Duration,
+    ): ExportFunction =>
+      new ExportFunction(
+        this,
+        `${name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Function`,
+        {
+          name,
+          description,
+          memorySize,
+          timeout,
+          functionsDir,
+          logRetention: settings.logRetentionDays,
+          removalPolicy,
+        },
+      );
+
+    this.functions = {
+      // Streams items.jsonl and annotations once to filter by date and assign subsets; JSON
+      // parsing is CPU-bound and Lambda's CPU grows with memory. 100k items take well under a
+      // minute at 1 GB; the timeout leaves room for millions of annotation lines.
+      plan: make(
+        'plan',
+        'Validates an export request and cuts it into shards',
+        1024,
+        Duration.minutes(5),
+      ),
+      // One shard (≤ shardItems items) of format files, in memory only as large as one shard.
+      render: make('render', 'Renders the format files of one shard', 1024, Duration.minutes(5)),
+      // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
+      // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
+      masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, Duration.minutes(10)),
+      // Streams the archive: memory stays flat whatever the size (DESIGN §10), but pure-JS AES
+      // is CPU-bound, so the function gets one full vCPU (1769 MB) and Lambda's longest run.
+      package: make(
+        'package',
+        'Zips the parts and media into the archive',
+        1769,
+        Duration.minutes(15),
+      ),
+      // Writes one record and deletes two prefixes.
+      'record-failure': make(
+        'record-failure',
+        'Records why an export failed and cleans up',
+        256,
+        Duration.minutes(2),
+      ),
+      // Answers API Gateway, which gives up after 29 seconds; the heaviest request lists one page
+      // of export records.
+      api: make('api', 'The export REST API', 512, Duration.seconds(29)),
+      // Validates one request object and starts one execution.
+      's3-request': make(
+        's3-request',
+        'Starts an export from a request object in S3',
+        512,
+        Duration.minutes(1),
+      ),
+    };
+    const fns = this.functions;
+    for (const fn of Object.values(fns)) {
+      fn.handler.addEnvironment('SHARD_ITEMS', String(settings.shardItems));
+    }
+
+    // ---- Least privilege per function (DESIGN §15: only package may read secrets/) --------
+    const record = 'exports/*/*/record.json';
+    bindBucket(fns.plan, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.plan, exportBucket, 'EXPORT_BUCKET', { write: ['work/', record] });
+    for (const shardFunction of [fns.render, fns.masks]) {
+      bindBucket(shardFunction, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+      bindBucket(shardFunction, exportBucket, 'EXPORT_BUCKET', {
+        read: ['work/'],
+        write: ['work/'],
+      });
+    }
+    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.package, exportBucket, 'EXPORT_BUCKET', {
+      read: ['work/', 'secrets/'],
+      write: ['exports/'],
+      delete: ['work/', 'secrets/'],
+    });
+    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET');
+    bindBucket(fns['record-failure'], exportBucket, 'EXPORT_BUCKET', {
+      write: [record],
+      delete: ['work/', 'secrets/'],
+    });
+    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
+      read: ['exports/'],
+      write: ['exports/', 'secrets/'],
+      delete: ['exports/'],
+    });
+    bindBucket(fns['s3-request'], dataBucket, 'DATA_BUCKET', {
+      read: ['requests/', 'projects/'],
+      write: ['requests/'],
+    });
+    bindBucket(fns['s3-request'], exportBucket, 'EXPORT_BUCKET', { write: ['secrets/', record] });
+
+    // ---- State machine -------------------------------------------------------------------
+    const definitionSubstitutions: Record<string, string> = {};
+    for (const [placeholder, name] of Object.entries(ASL_SUBSTITUTIONS)) {
+      definitionSubstitutions[placeholder] = fns[name].handler.functionArn;
+    }
+    // Read and inlined, not an asset: the template then holds the definition it runs.
+    // Named, so that the execution ARNs the api function may describe can be written down.
+    const stateMachineName = `${this.stackName}-export`;
+    this.stateMachine = new StateMachine(this, 'ExportStateMachine', {
+      stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(readFileSync(ASL_FILE, 'utf8')),
+      definitionSubstitutions,
+      logs: {
+        destination: new LogGroup(this, 'StateMachineLogs', {
+          // Vended-log names keep the log group's resource policy small (Step Functions docs).
+          logGroupName: `/aws/vendedlogs/states/${this.stackName}-export`,
+          retention: settings.logRetentionDays,
+          removalPolicy,
+        }),
+        level: LogLevel.ALL,
+        // Inputs and outputs would show export names and store keys; the records hold outcomes.
+        includeExecutionData: false,
+      },
+      tracingEnabled: true,
+      // No execution timeout: every Task is bounded by its function's timeout, and a timed-out
+      // execution would skip RecordFailure and leave its export RUNNING for ever.
+    });
+    // The definition is a string CDK cannot see into, so the invocations are granted here, on
+    // the unqualified ARNs the ASL names (no `:*` versions or aliases).
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(ASL_SUBSTITUTIONS).map((name) => fns[name].handler.functionArn),
+      }),
+    );
+    for (const starter of [fns.api, fns['s3-request']]) {
+      starter.handler.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+      this.stateMachine.grantStartExecution(starter.role);
+    }
+    fns.api.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery (CreateLogDelivery and friends) accept no resource but *: https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html',
+    });
+    Validations.of(fns.api.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+      reason:
+        'DescribeExecution applies to executions, whose names are export ids made at run time; the pattern is limited to executions of the export state machine.',
+    });
+
+    // ---- S3 trigger ----------------------------------------------------------------------
+    // `.status.json` objects also end in `.json`; the handler ignores them (it writes them).
+    dataBucket.addEventNotification(
+      EventType.OBJECT_CREATED,
+      new LambdaDestination(fns['s3-request'].handler),
+      { prefix: 'requests/', suffix: '.json' },
+    );
+    // S3 can only notify a function that exists, so CDK sets the notification through a custom
+    // resource whose function CDK makes, with the AWS managed basic-execution policy.
+    const notificationsHandler = this.node.children.find((c) =>
+      c.node.id.startsWith('BucketNotificationsHandler'),
+    );
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          "CDK's S3 notification handler (one deployment-time call of PutBucketNotification, scoped to the data bucket) comes with this policy and takes no role without it.",
+      });
+    }
+
+    // ---- API and user pool ---------------------------------------------------------------
+    const userPool = this.userPool(settings, removalPolicy);
+    const api = new ExportApi(this, 'ExportApi', {
+      handler: fns.api.handler,
+      userPool,
+      rateLimit: settings.apiRateLimit,
+      burstLimit: settings.apiBurstLimit,
+      logRetention: settings.logRetentionDays,
+      removalPolicy,
+      cloudWatchRole: settings.apiGatewayCloudWatchRole,
+      webAclArn: settings.webAclArn,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.api.url });
+    new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
+    new CfnOutput(this, 'DataBucketName', { value: dataBucket.bucketName });
+    new CfnOutput(this, 'ExportBucketName', { value: exportBucket.bucketName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+
+  private userPool(settings: StackSettings, removalPolicy: RemovalPolicy): IUserPool {
+    if (settings.userPoolId) return UserPool.fromUserPoolId(this, 'UserPool', settings.userPoolId);
+    const pool = new UserPool(this, 'UserPool', {
+      // Accounts are made by an administrator, who also grants `project:{id}` or `admin` groups.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true, username: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.ESSENTIALS,
+      removalPolicy,
+    });
+    Validations.of(pool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'MFA (TOTP) is offered to every user but not forced: backend and pipeline callers sign in without a person at hand.',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'The Plus feature plan is billed per monthly active user; the pool has no self sign-up, so its threat-protection features are not worth the cost by default. Import a Plus pool with the userPoolId context key where needed.',
+      },
+    );
+    new CfnUserPoolGroup(this, 'AdminGroup', {
+      userPoolId: pool.userPoolId,
+      groupName: 'admin',
+      description: 'May read and export every project',
+    });
+    const client = pool.addClient('ApiClient', {
+      authFlows: { userSrp: true, adminUserPassword: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+    });
+    new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+    return pool;
+  }
+}

@@ -1,0 +1,373 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ASL_FILE, ASL_SUBSTITUTIONS, type FunctionName } from '../../infra/export-stack';
+import { logicalIdOf, render, synthesise, type Synthesised } from './synth';
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Statement = {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Principal?: unknown;
+};
+
+let s: Synthesised;
+let resources: [string, Resource][];
+const ofType = (type: string): [string, Resource][] => resources.filter(([, r]) => r.Type === type);
+const logicalId = (name: FunctionName): string => logicalIdOf(s.stack.functions[name].handler);
+/** The one resource of a type. */
+const only = (type: string): [string, Resource] => {
+  const found = ofType(type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+beforeAll(() => {
+  s = synthesise();
+  resources = Object.entries(s.json.Resources);
+});
+
+/** Every statement of every identity policy, with the logical ids of the roles it is attached to. */
+function identityStatements(): { roles: string[]; statement: Statement }[] {
+  const out: { roles: string[]; statement: Statement }[] = [];
+  for (const [, policy] of ofType('AWS::IAM::Policy')) {
+    const roles = (policy.Properties!.Roles as { Ref: string }[]).map((r) => r.Ref);
+    const doc = policy.Properties!.PolicyDocument as { Statement: Statement[] };
+    for (const statement of doc.Statement) out.push({ roles, statement });
+  }
+  for (const [id, role] of ofType('AWS::IAM::Role')) {
+    const inline = (role.Properties!.Policies ?? []) as {
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+    for (const p of inline)
+      for (const statement of p.PolicyDocument.Statement) out.push({ roles: [id], statement });
+  }
+  return out;
+}
+
+function bucketPolicyStatements(): Statement[] {
+  return ofType('AWS::S3::BucketPolicy').flatMap(
+    ([, p]) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
+  );
+}
+
+describe('buckets', () => {
+  it('are all encrypted at rest and block every form of public access', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets).toHaveLength(3);
+    for (const [, bucket] of buckets) {
+      expect(bucket.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+    }
+  });
+
+  it('refuse every request that does not come over TLS 1.2 or later', () => {
+    for (const [id] of ofType('AWS::S3::Bucket')) {
+      const policy = ofType('AWS::S3::BucketPolicy').find(
+        ([, p]) => (p.Properties!.Bucket as { Ref: string }).Ref === id,
+      );
+      expect(policy, `bucket policy of ${id}`).toBeDefined();
+      const statements = (policy![1].Properties!.PolicyDocument as { Statement: Statement[] })
+        .Statement;
+      const denies = statements.filter((st) => st.Effect === 'Deny' && st.Action === 's3:*');
+      const resourcesDenied = (st: Statement) => list(st.Resource).map(render).sort();
+      expect(denies).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({ Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      );
+      for (const deny of denies) {
+        expect(resourcesDenied(deny)).toEqual([`\${${id}.Arn}`, `\${${id}.Arn}/*`]);
+      }
+    }
+  });
+
+  it('log their server access to the access-log bucket', () => {
+    const logBucket = ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('AccessLogs'))![0];
+    for (const [id, bucket] of ofType('AWS::S3::Bucket')) {
+      if (id === logBucket) continue;
+      expect(bucket.Properties!.LoggingConfiguration).toMatchObject({
+        DestinationBucketName: { Ref: logBucket },
+      });
+    }
+  });
+
+  it('expire staged parts after 2 days, passwords after 1 day and exports after 30 days', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'work/', ExpirationInDays: 2, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'secrets/', ExpirationInDays: 1, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 30, Status: 'Enabled' }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('state machine', () => {
+  it('runs the ASL file, with each function ARN placeholder bound to its function', () => {
+    const [, machine] = only('AWS::StepFunctions::StateMachine');
+    const props = machine.Properties!;
+    let definition = props.DefinitionString as string;
+    const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(Object.keys(ASL_SUBSTITUTIONS).sort());
+    for (const [placeholder, value] of Object.entries(substitutions)) {
+      definition = definition.replaceAll(`\${${placeholder}}`, render(value));
+    }
+    let expected = readFileSync(ASL_FILE, 'utf8');
+    for (const [placeholder, name] of Object.entries(ASL_SUBSTITUTIONS)) {
+      expected = expected.replaceAll(`\${${placeholder}}`, `\${${logicalId(name)}.Arn}`);
+    }
+    expect(JSON.parse(definition)).toEqual(JSON.parse(expected));
+  });
+
+  it('invokes, from every Task, a Node.js 22 arm64 function of this stack', () => {
+    const [, machine] = only('AWS::StepFunctions::StateMachine');
+    const substitutions = machine.Properties!.DefinitionSubstitutions as Record<
+      string,
+      { 'Fn::GetAtt': [string, string] }
+    >;
+    const tasks: string[] = [];
+    const walk = (states: Record<string, Record<string, unknown>>): void => {
+      for (const state of Object.values(states)) {
+        if (state.Type === 'Task') tasks.push(state.Resource as string);
+        const inner = (state.ItemProcessor ?? state.Iterator) as
+          { States: Record<string, Record<string, unknown>> } | undefined;
+        if (inner) walk(inner.States);
+        for (const branch of (state.Branches ?? []) as {
+          States: Record<string, Record<string, unknown>>;
+        }[])
+          walk(branch.States);
+      }
+    };
+    walk(JSON.parse(machine.Properties!.DefinitionString as string).States);
+    expect(tasks.length).toBeGreaterThanOrEqual(5);
+    for (const resource of tasks) {
+      const placeholder = /^\$\{(\w+)\}$/.exec(resource)?.[1];
+      expect(placeholder, `Task resource ${resource}`).toBeDefined();
+      const [fnId, attribute] = substitutions[placeholder!]!['Fn::GetAtt'];
+      expect(attribute).toBe('Arn');
+      const fn = s.json.Resources[fnId];
+      expect(fn?.Type).toBe('AWS::Lambda::Function');
+      expect(fn?.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    }
+  });
+
+  it('may invoke exactly the five pipeline functions', () => {
+    const invoke = identityStatements().filter(({ statement }) =>
+      list(statement.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(list(invoke[0]!.statement.Resource).map(render).sort()).toEqual(
+      Object.values(ASL_SUBSTITUTIONS)
+        .map((name) => `\${${logicalId(name)}.Arn}`)
+        .sort(),
+    );
+  });
+
+  it('logs every event without execution data and traces with X-Ray', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('are the seven of the design, all Node.js 22 on arm64 with their own log group', () => {
+    const names = Object.keys(s.stack.functions).sort();
+    expect(names).toEqual([
+      'api',
+      'masks',
+      'package',
+      'plan',
+      'record-failure',
+      'render',
+      's3-request',
+    ]);
+    for (const name of names) {
+      const fn = s.json.Resources[logicalId(name as FunctionName)]!;
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+  });
+
+  it('know both buckets and the shard size; those that start exports know the state machine', () => {
+    for (const name of Object.keys(s.stack.functions) as FunctionName[]) {
+      const env = (
+        s.json.Resources[logicalId(name)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(Object.keys(env), name).toEqual(
+        expect.arrayContaining(['DATA_BUCKET', 'EXPORT_BUCKET', 'SHARD_ITEMS']),
+      );
+      expect(env.SHARD_ITEMS).toBe('500');
+      expect('STATE_MACHINE_ARN' in env, name).toBe(name === 'api' || name === 's3-request');
+    }
+  });
+
+  it('start from an object created under requests/ ending in .json', () => {
+    const [, notifications] = only('Custom::S3BucketNotifications');
+    const config = notifications.Properties!.NotificationConfiguration as {
+      LambdaFunctionConfigurations: {
+        Events: string[];
+        Filter: { Key: { FilterRules: { Name: string; Value: string }[] } };
+        LambdaFunctionArn: unknown;
+      }[];
+    };
+    expect(config.LambdaFunctionConfigurations).toHaveLength(1);
+    const [trigger] = config.LambdaFunctionConfigurations;
+    expect(trigger!.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(trigger!.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [logicalId('s3-request'), 'Arn'] });
+    const rules = Object.fromEntries(trigger!.Filter.Key.FilterRules.map((r) => [r.Name, r.Value]));
+    expect(rules).toEqual({ prefix: 'requests/', suffix: '.json' });
+  });
+});
+
+describe('API', () => {
+  it('serves the routes of the design, every method behind the Cognito authorizer', () => {
+    const [authorizerId, authorizer] = only('AWS::ApiGateway::Authorizer');
+    expect(authorizer.Properties).toMatchObject({ Type: 'COGNITO_USER_POOLS' });
+    const pathOf = (resourceId: { Ref: string } | { 'Fn::GetAtt': string[] }): string => {
+      if (!('Ref' in resourceId)) return '';
+      const resource = s.json.Resources[resourceId.Ref]!.Properties!;
+      const parent = resource.ParentId as { Ref: string } | { 'Fn::GetAtt': string[] };
+      return `${pathOf(parent)}/${String(resource.PathPart)}`;
+    };
+    const routes: string[] = [];
+    for (const [, method] of ofType('AWS::ApiGateway::Method')) {
+      const p = method.Properties!;
+      routes.push(`${String(p.HttpMethod)} ${pathOf(p.ResourceId as { Ref: string })}`);
+      expect(p.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(p.AuthorizerId).toEqual({ Ref: authorizerId });
+      expect(p.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(p.RequestValidatorId).toBeDefined();
+    }
+    expect(routes.sort()).toEqual([
+      'DELETE /projects/{projectId}/exports/{exportId}',
+      'GET /formats',
+      'GET /projects/{projectId}/exports',
+      'GET /projects/{projectId}/exports/{exportId}',
+      'GET /projects/{projectId}/tasks',
+      'POST /projects/{projectId}/exports',
+    ]);
+  });
+
+  it('logs access, never request bodies, and throttles', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue() },
+      MethodSettings: [
+        Match.objectLike({
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          HttpMethod: '*',
+          ResourcePath: '/*',
+        }),
+      ],
+    });
+  });
+
+  it('answers its own errors in the error shape of the API', () => {
+    for (const [, response] of ofType('AWS::ApiGateway::GatewayResponse')) {
+      const template = (response.Properties!.ResponseTemplates as Record<string, string>)[
+        'application/json'
+      ]!;
+      expect(template).toContain('{"error":{"code":');
+    }
+    expect(
+      ofType('AWS::ApiGateway::GatewayResponse')
+        .map(([, r]) => r.Properties!.ResponseType)
+        .sort(),
+    ).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX']);
+  });
+});
+
+/**
+ * The only Allow statements whose resource is `*`: these actions have no resource-level
+ * permissions in AWS, so `*` is the only resource they accept.
+ */
+const STAR_RESOURCE_REQUIRED: Record<string, string> = {
+  'logs:CreateLogDelivery': 'state machine logging: vended log deliveries are not resources',
+  'logs:GetLogDelivery': 'state machine logging',
+  'logs:UpdateLogDelivery': 'state machine logging',
+  'logs:DeleteLogDelivery': 'state machine logging',
+  'logs:ListLogDeliveries': 'state machine logging',
+  'logs:PutResourcePolicy': 'state machine logging: the account-level log resource policy',
+  'logs:DescribeResourcePolicies': 'state machine logging',
+  'logs:DescribeLogGroups': 'state machine logging: a List/Describe of the account',
+  'xray:PutTraceSegments': 'X-Ray tracing has no resource-level permissions',
+  'xray:PutTelemetryRecords': 'X-Ray tracing',
+  'xray:GetSamplingRules': 'X-Ray tracing',
+  'xray:GetSamplingTargets': 'X-Ray tracing',
+};
+
+describe('IAM', () => {
+  it('allows no wildcard action', () => {
+    const allows = [
+      ...identityStatements().map(({ statement }) => statement),
+      ...bucketPolicyStatements(),
+    ].filter((st) => st.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(20);
+    for (const st of allows) {
+      for (const action of list(st.Action)) expect(action).not.toMatch(/(^|:)\*$/);
+    }
+  });
+
+  it('allows the resource * only to actions AWS offers on no narrower resource', () => {
+    for (const { statement } of identityStatements()) {
+      if (statement.Effect !== 'Allow') continue;
+      if (!list(statement.Resource).includes('*')) continue;
+      for (const action of list(statement.Action)) {
+        expect(STAR_RESOURCE_REQUIRED, `${action} on *`).toHaveProperty([action]);
+      }
+    }
+  });
+
+  it('lets only the package function read secrets/', () => {
+    const exportBucket = logicalIdOf(s.stack.node.findChild('Exports').node.findChild('Bucket'));
+    const readsSecrets = (st: Statement): boolean =>
+      st.Effect === 'Allow' &&
+      list(st.Action).some((a) => /^(\*|s3:\*|s3:Get\*|s3:GetObject\*?)$/.test(a)) &&
+      list(st.Resource)
+        .map(render)
+        .some(
+          (r) =>
+            r === '*' ||
+            r === `\${${exportBucket}.Arn}/*` ||
+            r.startsWith(`\${${exportBucket}.Arn}/secrets/`),
+        );
+    const roleOf = (name: FunctionName): string =>
+      (s.json.Resources[logicalId(name)]!.Properties!.Role as { 'Fn::GetAtt': string[] })[
+        'Fn::GetAtt'
+      ][0]!;
+    const readers = new Set(
+      identityStatements()
+        .filter(({ statement }) => readsSecrets(statement))
+        .flatMap(({ roles }) => roles),
+    );
+    expect([...readers]).toEqual([roleOf('package')]);
+    expect(bucketPolicyStatements().filter(readsSecrets)).toEqual([]);
+  });
+});
