@@ -1,0 +1,427 @@
+/**
+ * Every allowed (task, format) pair of the sample project exported end to end on the local stack,
+ * then read back with readers that share no code with the renderers (an XML parser for VOC, a CSV
+ * parser for CSV, plain arithmetic for the rest): every object must come back with its class and
+ * a box within 1 px of the truth.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowedFormats } from '../../shared/formats/index';
+import type { Annotation, DatasetItem, Point, Task } from '../../shared/model/types';
+import { safeName } from '../../shared/names';
+import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
+import { readArchive, runExport } from '../../local/run-export';
+import { startTestStack, type TestStack } from '../helpers/local';
+import { openZip, type OpenedZip } from '../helpers/zip';
+
+/** x_min, y_min, x_max, y_max in continuous pixels. */
+type Box4 = [number, number, number, number];
+
+/** One object as a format gives it back: where it is, its class, its box (none for a Tag). */
+interface Found {
+  item: string;
+  frame: number;
+  className: string;
+  box: Box4 | null;
+}
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.dispose();
+});
+
+function corners(box: NonNullable<Annotation['box']>): Point[] {
+  const cx = box.x + box.w / 2;
+  const cy = box.y + box.h / 2;
+  const angle = box.orientation ?? 0;
+  return [
+    [-1, -1],
+    [1, -1],
+    [1, 1],
+    [-1, 1],
+  ].map(([sx, sy]) => {
+    const dx = (sx! * box.w) / 2;
+    const dy = (sy! * box.h) / 2;
+    return {
+      x: cx + dx * Math.cos(angle) - dy * Math.sin(angle),
+      y: cy + dx * Math.sin(angle) + dy * Math.cos(angle),
+    };
+  });
+}
+
+function boundsOf(points: Point[], width: number, height: number): Box4 {
+  const xs = points.map((p) => Math.min(Math.max(p.x, 0), width));
+  const ys = points.map((p) => Math.min(Math.max(p.y, 0), height));
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+/** The truth: each stored annotation as the object every format should write. */
+function truthOf(task: Task, items: DatasetItem[], annotations: Annotation[]): Found[] {
+  return annotations.map((a) => {
+    const item = items.find((i) => i.index === a.dataset_item_index)!;
+    const points = a.type === 'Box' ? corners(a.box!) : a.type === 'Poly' ? a.poly!.flat() : [];
+    return {
+      item: item.name,
+      frame: a.frame_index,
+      className: task.classes.find((c) => c.id === a.class_id)!.name,
+      box: points.length > 0 ? boundsOf(points, item.width, item.height) : null,
+    };
+  });
+}
+
+function expectSameObjects(found: Found[], truth: Found[], what: string): void {
+  const key = (f: Found) => `${f.item}#${f.frame}`;
+  const sorted = (list: Found[]) =>
+    [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const got = sorted(found);
+  const want = sorted(truth);
+  expect(
+    got.map((f) => [key(f), f.className]),
+    what,
+  ).toEqual(want.map((f) => [key(f), f.className]));
+  got.forEach((f, n) => {
+    const expected = want[n]!.box;
+    if (expected === null) {
+      expect(f.box, `${what}: ${key(f)} is a Tag`).toBeNull();
+      return;
+    }
+    expect(f.box, `${what}: ${key(f)} ${f.className} has a box`).not.toBeNull();
+    f.box!.forEach((value, k) => {
+      expect(
+        Math.abs(value - expected[k]!),
+        `${what}: ${key(f)} ${f.className} box ${k}`,
+      ).toBeLessThanOrEqual(1);
+    });
+  });
+}
+
+interface DatasetView {
+  folder: string;
+  items: DatasetItem[];
+  media: 'image' | 'video';
+  zip: OpenedZip;
+  root: string;
+  task: Task;
+}
+
+/** Readers: one per format, each from the files alone. */
+const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
+  coco: readCoco,
+  coco_metadata: readCoco,
+  async csv({ zip, root }) {
+    const rows = parseCsv(await zip.text(`${root}annotations.csv`), { columns: true }) as Array<
+      Record<string, string>
+    >;
+    return rows.map((row) => {
+      const width = Number(row.width);
+      const height = Number(row.height);
+      let box: Box4 | null = null;
+      if (row.points !== '') {
+        const points = JSON.parse(row.points!) as number[][] | number[][][];
+        const flat = (
+          Array.isArray(points[0]![0]) ? (points as number[][][]).flat() : points
+        ) as number[][];
+        const rotation = row.rotation === '' ? 0 : Number(row.rotation);
+        const isBox = flat.length === 2;
+        const vertices =
+          isBox && rotation !== 0
+            ? corners({
+                x: flat[0]![0]!,
+                y: flat[0]![1]!,
+                w: flat[1]![0]! - flat[0]![0]!,
+                h: flat[1]![1]! - flat[0]![1]!,
+                orientation: rotation,
+              })
+            : flat.map(([x, y]) => ({ x: x!, y: y! }));
+        box = boundsOf(vertices, width, height);
+      }
+      return { item: row.image_name!, frame: 0, className: row.class!, box };
+    });
+  },
+  async innotescus_json({ zip, root, items }) {
+    const classes = JSON.parse(await zip.text(`${root}classes.json`)) as Array<{
+      id: number;
+      name: string;
+    }>;
+    const listed = JSON.parse(await zip.text(`${root}dataset_items.json`)) as Array<{
+      index: number;
+      name: string;
+      url: string;
+      width: number;
+      height: number;
+    }>;
+    expect(listed.map((i) => i.name)).toEqual(items.map((i) => i.name));
+    for (const item of listed) expect(zip.names.some((n) => n.startsWith(item.url))).toBe(true);
+    const annotations = JSON.parse(await zip.text(`${root}annotations.json`)) as Annotation[];
+    expect(
+      Array.isArray(JSON.parse(await zip.text(`${root}annotation_metadata_definitions.json`))),
+    ).toBe(true);
+    const itemDefinitions = JSON.parse(
+      await zip.text(`${root}dataset_item_metadata_definitions.json`),
+    ) as unknown;
+    expect(itemDefinitions).toEqual({ fields: expect.any(Array) });
+    return annotations.map((a) => {
+      const item = listed.find((i) => i.index === a.dataset_item_index)!;
+      const points = a.type === 'Box' ? corners(a.box!) : a.type === 'Poly' ? a.poly!.flat() : [];
+      return {
+        item: item.name,
+        frame: a.frame_index,
+        className: classes.find((c) => c.id === a.class_id)!.name,
+        box: points.length > 0 ? boundsOf(points, item.width, item.height) : null,
+      };
+    });
+  },
+  async pascal_voc({ zip, root, items }) {
+    const parser = new XMLParser({ isArray: (name) => name === 'object' });
+    const found: Found[] = [];
+    for (const item of items) {
+      const xml = parser.parse(await zip.text(`${root}${stemOf(item.name)}.xml`)) as {
+        annotation: {
+          filename: string;
+          object?: Array<{
+            name: string;
+            bndbox: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number>;
+          }>;
+        };
+      };
+      expect(xml.annotation.filename).toBe(item.name);
+      for (const object of xml.annotation.object ?? []) {
+        const b = object.bndbox;
+        // VOC pixels are 1-based and inclusive: pixel xmin starts at continuous xmin - 1.
+        found.push({
+          item: item.name,
+          frame: 0,
+          className: String(object.name),
+          box: [b.xmin - 1, b.ymin - 1, b.xmax, b.ymax],
+        });
+      }
+    }
+    return found;
+  },
+  async yolo_darknet({ zip, root, items }) {
+    const labels = (await zip.text(`${root}darknet.labels`)).split('\n').filter((l) => l !== '');
+    const found: Found[] = [];
+    for (const item of items) {
+      const text = await zip.text(`${root}${stemOf(item.name)}.txt`);
+      for (const line of text.split('\n').filter((l) => l !== '')) {
+        const [index, xc, yc, w, h] = line.split(' ').map(Number) as [
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        found.push({
+          item: item.name,
+          frame: 0,
+          className: labels[index]!,
+          box: [
+            (xc - w / 2) * item.width,
+            (yc - h / 2) * item.height,
+            (xc + w / 2) * item.width,
+            (yc + h / 2) * item.height,
+          ],
+        });
+      }
+    }
+    return found;
+  },
+  async yolo_keras({ zip, root, folder, items }) {
+    const classes = (await zip.text(`${root}yolokeras.classes.txt`))
+      .split('\n')
+      .filter((l) => l !== '');
+    const lines = (await zip.text(`${root}yolokeras.annotations.txt`))
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(lines).toHaveLength(items.length);
+    const found: Found[] = [];
+    for (const item of items) {
+      const path = `datasets/${folder}/${item.name}`;
+      const line = lines.find((l) => l === path || l.startsWith(`${path} `))!;
+      expect(line, path).toBeDefined();
+      // The image the line points at is in the archive.
+      expect(zip.names).toContain(path);
+      for (const box of line
+        .slice(path.length)
+        .trim()
+        .split(' ')
+        .filter((b) => b !== '')) {
+        const [xMin, yMin, xMax, yMax, index] = box.split(',').map(Number) as [
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        found.push({
+          item: item.name,
+          frame: 0,
+          className: classes[index]!,
+          box: [xMin, yMin, xMax, yMax],
+        });
+      }
+    }
+    return found;
+  },
+  async kitti({ zip, root, items, task }) {
+    const found: Found[] = [];
+    for (const item of items) {
+      const text = await zip.text(`${root}${stemOf(item.name)}.txt`);
+      for (const line of text.split('\n').filter((l) => l !== '')) {
+        const fields = line.split(' ');
+        expect(fields).toHaveLength(15);
+        const type = fields[0]!;
+        const className =
+          task.classes.find((c) => c.name.replace(/\s/g, '_') === type)?.name ?? type;
+        const [left, top, right, bottom] = fields.slice(4, 8).map(Number) as Box4;
+        found.push({ item: item.name, frame: 0, className, box: [left, top, right, bottom] });
+      }
+    }
+    return found;
+  },
+};
+
+function stemOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
+async function readCoco({ zip, root, items, media }: DatasetView): Promise<Found[]> {
+  const files =
+    media === 'video' ? items.map((i) => `${root}${i.name}.json`) : [`${root}coco.json`];
+  const found: Found[] = [];
+  for (const [n, file] of files.entries()) {
+    const coco = JSON.parse(await zip.text(file)) as {
+      images: Array<{ id: number; file_name: string }>;
+      categories: Array<{ id: number; name: string }>;
+      annotations: Array<{ image_id: number; category_id: number; bbox: number[] }>;
+    };
+    for (const a of coco.annotations) {
+      const image = coco.images.find((i) => i.id === a.image_id)!;
+      const [x, y, w, h] = a.bbox as Box4;
+      found.push({
+        item: media === 'video' ? items[n]!.name : image.file_name,
+        frame: media === 'video' ? image.id : 0,
+        className: coco.categories.find((c) => c.id === a.category_id)!.name,
+        box: [x, y, x + w, y + h],
+      });
+    }
+  }
+  return found;
+}
+
+const TASKS = Object.values(SAMPLE_TASK_IDS);
+
+describe('every allowed (task, format) pair of the sample project', () => {
+  it('has something to export for every task', () => {
+    expect(TASKS.length).toBe(5);
+  });
+
+  it.each(TASKS)('task %s: each text format gives back every object', async (taskId) => {
+    const sample = stack.sample.tasks.find((t) => t.task.id === taskId)!;
+    const formats = allowedFormats(sample.task.type, sample.task.media).filter((f) => !f.maskKinds);
+    expect(formats.length).toBeGreaterThan(0);
+    for (const format of formats) {
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'both',
+        taskId,
+        format: format.id,
+      });
+      expect(record.status, `${taskId} ${format.id}: ${record.error?.message ?? ''}`).toBe(
+        'SUCCEEDED',
+      );
+      const zip = await openZip(await readArchive(stack, record));
+      for (const datasetId of sample.task.dataset_ids) {
+        const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
+        const folder = safeName(dataset.name);
+        const view = {
+          zip,
+          folder,
+          items,
+          media: dataset.media,
+          root: `annotations/${folder}/`,
+          task: sample.task,
+        };
+        const found = await READERS[format.id]!(view);
+        const truth = truthOf(sample.task, items, sample.annotations.get(datasetId) ?? []);
+        expectSameObjects(found, truth, `${taskId} ${format.id} ${dataset.name}`);
+      }
+      await zip.close();
+    }
+  });
+});
+
+describe('COCO round trip', () => {
+  it("reproduces the store's object-detection boxes within 0.01 px", async () => {
+    const sample = stack.sample.tasks.find((t) => t.task.id === SAMPLE_TASK_IDS.objectDetection)!;
+    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+      type: 'annotations',
+      taskId: SAMPLE_TASK_IDS.objectDetection,
+      format: 'coco',
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    const zip = await openZip(await readArchive(stack, record));
+    let rotated = 0;
+    for (const datasetId of sample.task.dataset_ids) {
+      const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
+      const coco = JSON.parse(
+        await zip.text(`annotations/${safeName(dataset.name)}/coco.json`),
+      ) as {
+        images: Array<{ id: number; file_name: string }>;
+        annotations: Array<{
+          image_id: number;
+          category_id: number;
+          segmentation: number[][];
+          bbox: number[];
+        }>;
+      };
+      const truth = sample.annotations.get(datasetId)!;
+      expect(coco.annotations).toHaveLength(truth.length);
+      coco.annotations.forEach((exported, n) => {
+        const stored = truth[n]!;
+        const image = coco.images.find((i) => i.id === exported.image_id)!;
+        expect(image.file_name).toBe(
+          items.find((i) => i.index === stored.dataset_item_index)!.name,
+        );
+        expect(exported.category_id).toBe(stored.class_id);
+        // A box's segmentation is its four corners in order: width, height, angle and centre
+        // give the stored box back.
+        const [x0, y0, x1, y1, x2, y2, x3, y3] = exported.segmentation[0]! as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        const w = Math.hypot(x1 - x0, y1 - y0);
+        const h = Math.hypot(x2 - x1, y2 - y1);
+        const angle = Math.atan2(y1 - y0, x1 - x0);
+        const cx = (x0 + x1 + x2 + x3) / 4;
+        const cy = (y0 + y1 + y2 + y3) / 4;
+        const box = stored.box!;
+        expect(Math.abs(w - box.w)).toBeLessThan(0.01);
+        expect(Math.abs(h - box.h)).toBeLessThan(0.01);
+        expect(Math.abs(cx - w / 2 - box.x)).toBeLessThan(0.01);
+        expect(Math.abs(cy - h / 2 - box.y)).toBeLessThan(0.01);
+        expect(Math.abs(angle - (box.orientation ?? 0))).toBeLessThan(1e-3);
+        if (box.orientation) rotated++;
+        else {
+          exported.bbox.forEach((value, k) => {
+            expect(Math.abs(value - [box.x, box.y, box.w, box.h][k]!)).toBeLessThan(0.01);
+          });
+        }
+      });
+    }
+    expect(rotated).toBeGreaterThan(0);
+    await zip.close();
+  });
+});
