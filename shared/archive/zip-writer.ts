@@ -1,0 +1,322 @@
+/**
+ * archiver's zip format with native-crypto encryption: zip-stream (archiver's own zip writer)
+ * with each entry's data piped through CRC → deflate (or not) → encryption, always streamed with
+ * a data descriptor so that no entry is held in memory whatever its size.
+ */
+import archiver from 'archiver';
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32, createDeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
+import ZipStream from 'zip-stream';
+import {
+  AesEntryEncryptor,
+  AesKeyPool,
+  ZipCryptoCipher,
+  ZipCryptoEntryEncryptor,
+  aesEncryptWhole,
+  zipCryptoHeader,
+  type AesEntryKey,
+} from './crypto';
+
+type ZipArchiveEntry = ZipStream.ZipArchiveEntry;
+type EntryCallback = ZipStream.EntryCallback;
+
+export const ENCRYPTIONS = ['aes256', 'zipcrypto'] as const;
+export type Encryption = (typeof ENCRYPTIONS)[number];
+
+export interface ZipWriterOptions {
+  /** No password: a plain zip. */
+  password?: string | Buffer;
+  encryption?: Encryption;
+  /** Deflate level for entries that are not stored. */
+  level?: number;
+  forceZip64?: boolean;
+  /** Supplies each AES entry's keys; by default derived ahead from `password` on the thread pool. */
+  aesKeys?: () => Promise<AesEntryKey>;
+}
+
+/** The name under which the writer is registered with archiver. */
+export const ZIP_FORMAT = 'zip-native-encrypted';
+
+/** Buffers up to this size are compressed and enciphered in one go rather than streamed. */
+const WHOLE_BUFFER_BYTES = 1024 * 1024;
+const METHOD_STORED = 0;
+const METHOD_DEFLATED = 8;
+/** WinZip AES: compression method 99, the real method sits in the 0x9901 extra field. */
+const METHOD_AES = 99;
+const AES_EXTRA_ID = 0x9901;
+/** AE-2: no CRC (it would leak information about small files); the MAC authenticates instead. */
+const AES_VENDOR_VERSION_AE2 = 2;
+const AES_STRENGTH_256 = 3;
+const VERSION_AES = 51;
+const VERSION_DATA_DESCRIPTOR = 20;
+const VERSION_ZIP64 = 45;
+const VERSION_MADE_BY = 45;
+const ZIP64_MAGIC = 0xffffffff;
+const ZIP64_EXTRA_ID = 0x0001;
+const SIG_CFH = 0x02014b50;
+
+function u16(n: number): Buffer {
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16LE(n, 0);
+  return b;
+}
+function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(n >>> 0, 0);
+  return b;
+}
+function u64(n: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64LE(BigInt(n), 0);
+  return b;
+}
+
+function aesExtraField(actualMethod: number): Buffer {
+  const field = Buffer.alloc(11);
+  field.writeUInt16LE(AES_EXTRA_ID, 0);
+  field.writeUInt16LE(7, 2);
+  field.writeUInt16LE(AES_VENDOR_VERSION_AE2, 4);
+  field.write('AE', 6, 'latin1');
+  field.writeUInt8(AES_STRENGTH_256, 8);
+  field.writeUInt16LE(actualMethod, 9);
+  return field;
+}
+
+/** Counts the bytes through it and, when asked, their CRC-32 (native zlib). */
+class Measure extends Transform {
+  bytes = 0;
+  crc = 0;
+  constructor(private readonly withCrc: boolean) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.withCrc) this.crc = crc32(chunk, this.crc);
+    done(null, chunk);
+  }
+}
+
+export class EncryptingZipStream extends ZipStream {
+  private readonly password: Buffer | null;
+  private readonly encryption: Encryption | null;
+  private readonly aesKeys: (() => Promise<AesEntryKey>) | null;
+  /** Each entry's own compression method, kept aside once AES puts 99 in its header. */
+  private readonly dataMethod = new WeakMap<ZipArchiveEntry, number>();
+
+  constructor(options: ZipWriterOptions = {}) {
+    super({
+      forceZip64: options.forceZip64 ?? false,
+      zlib: { level: options.level ?? 6 } satisfies ZlibOptions,
+    });
+    const password = options.password;
+    this.password =
+      password === undefined || password.length === 0
+        ? null
+        : Buffer.isBuffer(password)
+          ? password
+          : Buffer.from(password, 'utf8');
+    this.encryption = this.password ? (options.encryption ?? 'aes256') : null;
+    if (this.encryption !== null && !ENCRYPTIONS.includes(this.encryption)) {
+      throw new Error(`unknown zip encryption ${String(this.encryption)}`);
+    }
+    if (this.encryption === 'aes256') {
+      const pool = options.aesKeys ? null : new AesKeyPool(this.password!);
+      this.aesKeys = options.aesKeys ?? (() => pool!.take());
+    } else {
+      this.aesKeys = null;
+    }
+  }
+
+  /**
+   * A buffer is written like a stream (with a data descriptor), but a small one at once: setting
+   * up a stream chain and a zlib stream costs more than deflating a few kilobytes, and exports
+   * hold hundreds of thousands of small annotation files.
+   */
+  override _appendBuffer(entry: ZipArchiveEntry, source: Buffer, callback: EntryCallback): void {
+    if (source.length === 0) entry.setMethod(METHOD_STORED);
+    entry.getGeneralPurposeBit().useDataDescriptor(true);
+    entry.setVersionNeededToExtract(VERSION_DATA_DESCRIPTOR);
+    this._writeLocalFileHeader(entry);
+    if (source.length > WHOLE_BUFFER_BYTES) {
+      this._smartStream(entry, callback).end(source);
+      return;
+    }
+    const packed =
+      this.dataMethod.get(entry) === METHOD_DEFLATED
+        ? deflateRawSync(source, this.options.zlib)
+        : source;
+    const finish = (data: Buffer[]) => {
+      entry.setCrc(this.encryption === 'aes256' ? 0 : crc32(source));
+      entry.setSize(source.length);
+      entry.setCompressedSize(data.reduce((sum, piece) => sum + piece.length, 0));
+      let drained = true;
+      for (const piece of data) drained = this.write(piece);
+      const done = () => {
+        this._afterAppend(entry);
+        callback(null, entry);
+      };
+      // Honour backpressure as a piped stream would: the next entry waits for the reader.
+      if (drained) done();
+      else this.once('drain', done);
+    };
+    if (this.encryption === 'aes256') {
+      this.aesKeys!().then(
+        (key) => finish(aesEncryptWhole(key, packed)),
+        (error: Error) => callback(error),
+      );
+    } else if (this.encryption === 'zipcrypto') {
+      const cipher = new ZipCryptoCipher(this.password!);
+      const header = zipCryptoHeader(cipher, (entry.getTimeDos() >>> 8) & 0xff);
+      finish([header, cipher.encrypt(packed)]);
+    } else {
+      finish([packed]);
+    }
+  }
+
+  override _writeLocalFileHeader(entry: ZipArchiveEntry): void {
+    this.dataMethod.set(entry, entry.getMethod());
+    if (this.encryption) entry.getGeneralPurposeBit().useEncryption(true);
+    if (this.encryption === 'aes256') {
+      entry.setExtra(Buffer.concat([entry.getExtra(), aesExtraField(entry.getMethod())]));
+      entry.setMethod(METHOD_AES);
+      entry.setVersionNeededToExtract(VERSION_AES);
+    }
+    super._writeLocalFileHeader(entry);
+  }
+
+  override _smartStream(entry: ZipArchiveEntry, callback: EntryCallback): NodeJS.WritableStream {
+    const deflate = this.dataMethod.get(entry) === METHOD_DEFLATED;
+    const plain = new Measure(this.encryption !== 'aes256');
+    const packed = new Measure(false);
+    const encryptor =
+      this.encryption === 'aes256'
+        ? new AesEntryEncryptor(this.aesKeys!())
+        : this.encryption === 'zipcrypto'
+          ? new ZipCryptoEntryEncryptor(this.password!, (entry.getTimeDos() >>> 8) & 0xff)
+          : null;
+    const stages: Transform[] = [plain];
+    if (deflate) stages.push(createDeflateRaw(this.options.zlib));
+    stages.push(packed);
+    if (encryptor) stages.push(encryptor);
+
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      for (const stage of stages) stage.destroy();
+      callback(error);
+    };
+    for (const stage of stages) stage.once('error', fail);
+    for (let i = 1; i < stages.length; i++) stages[i - 1]!.pipe(stages[i]!);
+    const last = stages[stages.length - 1]!;
+    last.once('end', () => {
+      if (failed) return;
+      entry.setCrc(this.encryption === 'aes256' ? 0 : plain.crc);
+      entry.setSize(plain.bytes);
+      entry.setCompressedSize(encryptor ? encryptor.bytesOut : packed.bytes);
+      this._afterAppend(entry);
+      callback(null, entry);
+    });
+    last.pipe(this, { end: false });
+    return plain;
+  }
+
+  /**
+   * compress-commons' writer, except that the ZIP64 field is added to the entry's extra fields
+   * instead of replacing them (it would drop the AES field of an entry past 4 GiB).
+   */
+  override _writeCentralFileHeader(entry: ZipArchiveEntry): void {
+    const gpb = entry.getGeneralPurposeBit();
+    const offset = entry._offsets.file;
+    let size = entry.getSize();
+    let compressedSize = entry.getCompressedSize();
+    let fileOffset = offset;
+    let extra = entry.getCentralDirectoryExtra();
+    if (entry.isZip64() || offset > ZIP64_MAGIC) {
+      size = compressedSize = fileOffset = ZIP64_MAGIC;
+      if (entry.getVersionNeededToExtract() < VERSION_ZIP64) {
+        entry.setVersionNeededToExtract(VERSION_ZIP64);
+      }
+      extra = Buffer.concat([
+        extra,
+        u16(ZIP64_EXTRA_ID),
+        u16(24),
+        u64(entry.getSize()),
+        u64(entry.getCompressedSize()),
+        u64(offset),
+      ]);
+    }
+    const name = Buffer.from(entry.getName(), gpb.usesUTF8ForNames() ? 'utf8' : 'latin1');
+    const comment = Buffer.from(entry.getComment(), gpb.usesUTF8ForNames() ? 'utf8' : 'latin1');
+    this.write(
+      Buffer.concat([
+        u32(SIG_CFH),
+        u16((entry.getPlatform() << 8) | VERSION_MADE_BY),
+        u16(entry.getVersionNeededToExtract()),
+        gpb.encode(),
+        u16(entry.getMethod()),
+        u32(entry.getTimeDos()),
+        u32(entry.getCrc()),
+        u32(compressedSize),
+        u32(size),
+        u16(name.length),
+        u16(extra.length),
+        u16(comment.length),
+        u16(0),
+        u16(entry.getInternalAttributes()),
+        u32(entry.getExternalAttributes()),
+        u32(fileOffset),
+        name,
+        extra,
+        comment,
+      ]),
+    );
+  }
+}
+
+/**
+ * archiver's plugin shape (the one its own zip format has): entries go to the engine, archiver
+ * reads the engine's output.
+ */
+class EncryptingZipFormat {
+  readonly supports = { directory: true, symlink: false };
+  private readonly engine: EncryptingZipStream;
+
+  constructor(options: ZipWriterOptions) {
+    this.engine = new EncryptingZipStream(options);
+  }
+
+  append(
+    source: Buffer | NodeJS.ReadableStream,
+    data: Record<string, unknown>,
+    callback: EntryCallback,
+  ): void {
+    this.engine.entry(source, data, callback);
+  }
+
+  finalize(): void {
+    this.engine.finalize();
+  }
+
+  on(event: string, listener: (...args: unknown[]) => void): this {
+    this.engine.on(event, listener);
+    return this;
+  }
+
+  pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    return this.engine.pipe(destination, options);
+  }
+
+  unpipe(destination?: NodeJS.WritableStream): this {
+    this.engine.unpipe(destination);
+    return this;
+  }
+}
+
+/** Registers the writer with archiver once per process (archiver throws on a second time). */
+export function registerZipFormat(): string {
+  if (!archiver.isRegisteredFormat(ZIP_FORMAT)) {
+    archiver.registerFormat(ZIP_FORMAT, EncryptingZipFormat);
+  }
+  return ZIP_FORMAT;
+}

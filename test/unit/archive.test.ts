@@ -1,0 +1,401 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobReader,
+  Uint8ArrayReader,
+  Uint8ArrayWriter,
+  ZipReader,
+  configure,
+  type FileEntry,
+} from '@zip.js/zip.js';
+import {
+  createArchive,
+  createDigestStream,
+  fetchAhead,
+  isCompressedMedia,
+  type ArchiveOptions,
+} from '../../shared/archive';
+import {
+  AesEntryEncryptor,
+  AesKeyPool,
+  ZipCryptoCipher,
+  deriveAesEntryKey,
+} from '../../shared/archive/crypto';
+
+configure({ useWebWorkers: false });
+
+// archiver-zip-encrypted's own cipher streams: the byte-for-byte reference for ours.
+const require = createRequire(import.meta.url);
+const ReferenceAesStream =
+  require('archiver-zip-encrypted/lib/aes/aes-hmac-etm-stream.js') as new (options: {
+    key: Buffer;
+    salt: Buffer;
+  }) => Transform;
+const ReferenceZipCrypto = require('archiver-zip-encrypted/lib/zip20/CryptoCipher.js') as new (
+  key: Buffer,
+) => { encrypt(data: Buffer): Buffer };
+
+const PASSWORD = 'correct horse € battery';
+
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Pushes `data` through `stream` cut at the given sizes (the rest in one piece). */
+async function throughInChunks(stream: Transform, data: Buffer, cuts: number[]): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const cut of cuts) {
+    if (at >= data.length) break;
+    pieces.push(data.subarray(at, Math.min(data.length, at + cut)));
+    at += cut;
+  }
+  if (at < data.length) pieces.push(data.subarray(at));
+  const output = collect(stream);
+  await pipeline(Readable.from(pieces), stream);
+  return output;
+}
+
+interface TestEntry {
+  name: string;
+  body: () => Buffer | string | Readable;
+  bytes: Buffer;
+}
+
+function sampleEntries(): TestEntry[] {
+  const text = Buffer.from('{"images":[],"annotations":[]}\n'.repeat(2000));
+  const photo = randomBytes(150_001);
+  const streamed = randomBytes(200_003);
+  return [
+    { name: 'annotations/ds/coco.json', body: () => text, bytes: text },
+    { name: 'datasets/ds/photo.JPG', body: () => photo, bytes: photo },
+    { name: 'datasets/ds/empty.txt', body: () => '', bytes: Buffer.alloc(0) },
+    { name: 'datasets/ds/naïve name.txt', body: () => 'ünïcode', bytes: Buffer.from('ünïcode') },
+    {
+      name: 'datasets/ds/streamed.bin',
+      // Odd chunk sizes cross AES block boundaries in every way.
+      body: () =>
+        Readable.from(
+          [0, 7, 16, 1000, 65_536, 70_000, 200_003].reduce<Buffer[]>(
+            (parts, end, i, ends) =>
+              i === 0 ? parts : [...parts, streamed.subarray(ends[i - 1], end)],
+            [],
+          ),
+        ),
+      bytes: streamed,
+    },
+  ];
+}
+
+async function buildZip(options: ArchiveOptions, entries: TestEntry[]): Promise<Buffer> {
+  const archive = createArchive(options);
+  const bytes = collect(archive.stream);
+  for (const entry of entries) await archive.append(entry.name, entry.body());
+  await archive.finalize();
+  return bytes;
+}
+
+async function readEntries(zip: Buffer | Blob, password?: string | Uint8Array) {
+  const reader = new ZipReader(
+    zip instanceof Blob ? new BlobReader(zip) : new Uint8ArrayReader(zip),
+    {
+      ...(typeof password === 'string' ? { password } : { rawPassword: password }),
+      checkCrc32: true,
+    },
+  );
+  const entries = (await reader.getEntries()) as FileEntry[];
+  const contents = new Map<string, Buffer>();
+  for (const entry of entries) {
+    contents.set(entry.filename, Buffer.from(await entry.getData(new Uint8ArrayWriter())));
+  }
+  await reader.close();
+  return { entries, contents };
+}
+
+describe('AES-256 (WinZip AE-2) on native crypto', () => {
+  it('writes the same entry bytes as archiver-zip-encrypted for the same salt', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 140_000 }),
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { maxLength: 6 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        async (length, cuts, salt) => {
+          const password = Buffer.from(PASSWORD);
+          const data = randomBytes(length);
+          const ours = await throughInChunks(
+            new AesEntryEncryptor(deriveAesEntryKey(password, Buffer.from(salt))),
+            data,
+            cuts,
+          );
+          const reference = await throughInChunks(
+            new ReferenceAesStream({ key: password, salt: Buffer.from(salt) }),
+            data,
+            cuts,
+          );
+          expect(ours.equals(reference)).toBe(true);
+          expect(ours.length).toBe(length + 28);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('derives a fresh salt for every entry, ahead of use', async () => {
+    const pool = new AesKeyPool(Buffer.from(PASSWORD), 4);
+    const salts = new Set<string>();
+    for (let i = 0; i < 20; i++) salts.add((await pool.take()).salt.toString('hex'));
+    expect(salts.size).toBe(20);
+  });
+
+  it('opens with the right password, contents byte-identical', async () => {
+    const entries = sampleEntries();
+    const zip = await buildZip({ password: PASSWORD }, entries);
+    const { entries: read, contents } = await readEntries(zip, PASSWORD);
+    expect(read.map((e) => e.filename)).toEqual(entries.map((e) => e.name));
+    for (const entry of entries) expect(contents.get(entry.name)!.equals(entry.bytes)).toBe(true);
+    for (const entry of read) {
+      expect(entry.encrypted).toBe(true);
+      expect(entry.zipCrypto).toBe(false);
+    }
+  });
+
+  it('stores compressed media and deflates text', async () => {
+    const entries = sampleEntries();
+    const zip = await buildZip({ password: PASSWORD }, entries);
+    const { entries: read } = await readEntries(zip, PASSWORD);
+    const byName = new Map(read.map((e) => [e.filename, e]));
+    const photo = byName.get('datasets/ds/photo.JPG')!;
+    expect(photo.compressedSize).toBe(photo.uncompressedSize + 28);
+    const coco = byName.get('annotations/ds/coco.json')!;
+    expect(coco.compressedSize).toBeLessThan(coco.uncompressedSize / 20);
+  });
+
+  it('fails with a wrong password', async () => {
+    const zip = await buildZip({ password: PASSWORD }, sampleEntries().slice(0, 1));
+    await expect(readEntries(zip, 'wrong password')).rejects.toThrow(/password/i);
+    await expect(readEntries(zip)).rejects.toThrow(/encrypted/i);
+  });
+});
+
+describe('ZipCrypto', () => {
+  it('enciphers exactly as archiver-zip-encrypted does', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.string({ minLength: 1 }),
+        (data, password) => {
+          const key = Buffer.from(password);
+          const ours = new ZipCryptoCipher(key).encrypt(data);
+          const reference = new ReferenceZipCrypto(key).encrypt(Buffer.from(data));
+          expect(ours.equals(reference)).toBe(true);
+          expect(new ZipCryptoCipher(key).decrypt(ours).equals(Buffer.from(data))).toBe(true);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  // The traditional cipher defines no text encoding; readers that take text passwords (Windows,
+  // zip.js) only agree with each other on ASCII ones.
+  const ASCII_PASSWORD = 'zip crypto 123!';
+
+  it('opens with the right password, contents byte-identical', async () => {
+    const entries = sampleEntries();
+    const zip = await buildZip({ password: ASCII_PASSWORD, encryption: 'zipcrypto' }, entries);
+    const { entries: read, contents } = await readEntries(zip, ASCII_PASSWORD);
+    for (const entry of entries) expect(contents.get(entry.name)!.equals(entry.bytes)).toBe(true);
+    for (const entry of read) {
+      expect(entry.encrypted).toBe(true);
+      expect(entry.zipCrypto).toBe(true);
+    }
+  });
+
+  it('keys a non-ASCII password from its UTF-8 bytes, as Info-ZIP and 7-Zip on Linux do', async () => {
+    const zip = await buildZip({ password: PASSWORD, encryption: 'zipcrypto' }, sampleEntries());
+    const { contents } = await readEntries(zip, Buffer.from(PASSWORD, 'utf8'));
+    expect(contents.get('datasets/ds/naïve name.txt')!.toString()).toBe('ünïcode');
+  });
+
+  it('fails with a wrong password', async () => {
+    const zip = await buildZip(
+      { password: ASCII_PASSWORD, encryption: 'zipcrypto' },
+      sampleEntries().slice(0, 1),
+    );
+    await expect(readEntries(zip, 'wrong password')).rejects.toThrow(/password/i);
+  });
+});
+
+describe('plain zip', () => {
+  it('has no encryption without a password and keeps contents byte-identical', async () => {
+    const entries = sampleEntries();
+    const zip = await buildZip({}, entries);
+    const { entries: read, contents } = await readEntries(zip);
+    for (const entry of entries) expect(contents.get(entry.name)!.equals(entry.bytes)).toBe(true);
+    expect(read.every((e) => !e.encrypted)).toBe(true);
+  });
+
+  it('stamps every entry with the given date', async () => {
+    const date = new Date(2024, 2, 5, 14, 30, 16);
+    const zip = await buildZip({ date }, sampleEntries().slice(0, 2));
+    const { entries } = await readEntries(zip);
+    for (const entry of entries) expect(entry.lastModDate.getTime()).toBe(date.getTime());
+  });
+});
+
+describe('isCompressedMedia', () => {
+  it('stores images, video and archives, and deflates text and raw images', () => {
+    for (const name of [
+      'a.jpg',
+      'b.JPEG',
+      'c/d.png',
+      'e.webp',
+      'f.mp4',
+      'g.mov',
+      'h.zip',
+      'i.gz',
+    ]) {
+      expect(isCompressedMedia(name)).toBe(true);
+    }
+    for (const name of [
+      'coco.json',
+      'a.csv',
+      'b.xml',
+      'c.txt',
+      'd.bmp',
+      'e.tif',
+      'jpg',
+      'x.jpg/y',
+    ]) {
+      expect(isCompressedMedia(name)).toBe(false);
+    }
+  });
+});
+
+describe('createDigestStream', () => {
+  it('gives the sha256 and size of the bytes passed through, unchanged', async () => {
+    const data = randomBytes(300_000);
+    const digest = createDigestStream();
+    const out = collect(digest);
+    await pipeline(Readable.from([data.subarray(0, 1), data.subarray(1)]), digest);
+    expect((await out).equals(data)).toBe(true);
+    expect(digest.bytes).toBe(data.length);
+    expect(digest.sha256()).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('digests a whole archive as written to disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'digest-'));
+    try {
+      const archive = createArchive({ password: PASSWORD });
+      const digest = createDigestStream();
+      const path = join(dir, 'a.zip');
+      const written = pipeline(archive.stream, digest, createWriteStream(path));
+      await archive.append('a.txt', 'a');
+      await archive.finalize();
+      await written;
+      const file = await readFile(path);
+      expect(digest.bytes).toBe(file.length);
+      expect(digest.sha256()).toBe(createHash('sha256').update(file).digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fetchAhead', () => {
+  const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('yields in key order with at most `concurrency` fetches in flight', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (delays, concurrency) => {
+          let inFlight = 0;
+          let most = 0;
+          const open = async (i: number) => {
+            inFlight++;
+            most = Math.max(most, inFlight);
+            await delay(delays[i]!);
+            inFlight--;
+            return i;
+          };
+          const seen: number[] = [];
+          for await (const i of fetchAhead(delays.keys(), open, { concurrency })) seen.push(i);
+          expect(seen).toEqual([...delays.keys()]);
+          expect(most).toBeLessThanOrEqual(concurrency);
+          if (delays.length >= concurrency) expect(most).toBe(concurrency);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('throws a failed fetch in its turn, after the ones before it', async () => {
+    const seen: number[] = [];
+    const open = async (i: number) => {
+      await delay(i === 3 ? 0 : 5);
+      if (i === 3) throw new Error('missing media object 3');
+      return i;
+    };
+    await expect(
+      (async () => {
+        for await (const i of fetchAhead([0, 1, 2, 3, 4, 5], open, { concurrency: 4 }))
+          seen.push(i);
+      })(),
+    ).rejects.toThrow('missing media object 3');
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('discards what was fetched ahead when the consumer stops', async () => {
+    const discarded: number[] = [];
+    const opened: number[] = [];
+    const open = async (i: number) => {
+      opened.push(i);
+      return i;
+    };
+    for await (const i of fetchAhead(
+      Array.from({ length: 100 }, (_, i) => i),
+      open,
+      {
+        concurrency: 3,
+        discard: (value) => discarded.push(value),
+      },
+    )) {
+      if (i === 1) break;
+    }
+    expect(opened.length).toBeLessThanOrEqual(5);
+    expect(discarded.sort()).toEqual(opened.filter((i) => i > 1));
+  });
+
+  it('feeds source streams into an archive in order', async () => {
+    const sources = Array.from({ length: 12 }, (_, i) => randomBytes(1000 + i));
+    const archive = createArchive({ password: PASSWORD });
+    const bytes = collect(archive.stream);
+    const opened = fetchAhead(
+      sources.keys(),
+      async (i) => {
+        await delay(12 - i);
+        const body = new PassThrough();
+        body.end(sources[i]);
+        return { i, body };
+      },
+      { concurrency: 4, discard: ({ body }) => body.destroy() },
+    );
+    for await (const { i, body } of opened) await archive.append(`media/${i}.jpg`, body);
+    await archive.finalize();
+    const { contents } = await readEntries(await bytes, PASSWORD);
+    sources.forEach((source, i) =>
+      expect(contents.get(`media/${i}.jpg`)!.equals(source)).toBe(true),
+    );
+  });
+});
