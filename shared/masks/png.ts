@@ -1,15 +1,31 @@
 import { crc32, deflateSync, constants as zlib } from 'node:zlib';
 import { PNG } from 'pngjs';
 
+/** How a mask is filtered and deflated: one PNG filter type for every row, zlib's level and strategy. */
+export interface PngOptions {
+  /** 0 (None) or 2 (Up). */
+  filterType: 0 | 2;
+  deflateLevel: number;
+  deflateStrategy: number;
+}
+
 /**
- * Encoder settings, chosen by measurement (`npm run bench masks`, BENCHMARKS.md): label masks are
- * long runs of one value, so the Up filter turns every row that repeats the one above into zeros,
- * and run-length deflate compresses those runs as well as the default strategy at a fraction of its
- * time. Together they beat Pillow's default PNG both in speed and in size.
+ * Encoder settings, chosen by measurement (`npm run bench masks`, BENCHMARKS.md). Label masks are
+ * long runs of one value, so the Up filter turns every row that repeats the one above into zeros.
+ * 8-bit: run-length deflate then compresses as well as the default strategy in a fraction of its
+ * time. 16-bit: a run is a two-byte pattern that run-length deflate cannot match, so the default
+ * strategy is worth its time.
  */
-export const PNG_FILTER_UP = 2;
-export const PNG_DEFLATE_LEVEL = 6;
-export const PNG_DEFLATE_STRATEGY = zlib.Z_RLE;
+export const PNG_OPTIONS_8: PngOptions = {
+  filterType: 2,
+  deflateLevel: 6,
+  deflateStrategy: zlib.Z_RLE,
+};
+export const PNG_OPTIONS_16: PngOptions = {
+  filterType: 2,
+  deflateLevel: 6,
+  deflateStrategy: zlib.Z_DEFAULT_STRATEGY,
+};
 
 const GREYSCALE = 0;
 
@@ -17,16 +33,26 @@ const GREYSCALE = 0;
  * A greyscale PNG of a label mask: 8-bit for a Uint8Array, 16-bit for a Uint16Array (one value per
  * pixel, row by row).
  */
-export function encodeGreyPng(pixels: Uint8Array | Uint16Array, width: number, height: number) {
+export function encodeGreyPng(
+  pixels: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  options?: PngOptions,
+): Buffer {
   if (pixels.length !== width * height) {
     throw new RangeError(`a ${width}x${height} mask needs ${width * height} values`);
   }
   return pixels instanceof Uint16Array
-    ? encodeGrey16(pixels, width, height)
-    : encodeGrey8(pixels, width, height);
+    ? encodeGrey16(pixels, width, height, options ?? PNG_OPTIONS_16)
+    : encodeGrey8(pixels, width, height, options ?? PNG_OPTIONS_8);
 }
 
-function encodeGrey8(pixels: Uint8Array, width: number, height: number): Buffer {
+function encodeGrey8(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  options: PngOptions,
+): Buffer {
   return PNG.sync.write(
     {
       width,
@@ -38,9 +64,9 @@ function encodeGrey8(pixels: Uint8Array, width: number, height: number): Buffer 
       inputColorType: GREYSCALE,
       inputHasAlpha: false,
       bitDepth: 8,
-      filterType: PNG_FILTER_UP,
-      deflateLevel: PNG_DEFLATE_LEVEL,
-      deflateStrategy: PNG_DEFLATE_STRATEGY,
+      filterType: options.filterType,
+      deflateLevel: options.deflateLevel,
+      deflateStrategy: options.deflateStrategy,
     },
   );
 }
@@ -48,15 +74,20 @@ function encodeGrey8(pixels: Uint8Array, width: number, height: number): Buffer 
 /**
  * pngjs converts 16-bit input pixel by pixel on little-endian machines (about 100 ms for a
  * 1920x1080 mask), so 16-bit masks are written here directly: the same chunks pngjs writes
- * (IHDR, one IDAT, IEND), big-endian samples, the same filter and deflate settings.
+ * (IHDR, one IDAT, IEND) with big-endian samples.
  */
-function encodeGrey16(pixels: Uint16Array, width: number, height: number): Buffer {
+function encodeGrey16(
+  pixels: Uint16Array,
+  width: number,
+  height: number,
+  options: PngOptions,
+): Buffer {
   const stride = 1 + width * 2;
   const raw = Buffer.allocUnsafe(stride * height);
   let out = 0;
   for (let row = 0; row < height; row++) {
     const at = row * width;
-    if (row === 0) {
+    if (row === 0 || options.filterType === 0) {
       raw[out++] = 0;
       for (let col = 0; col < width; col++) {
         const value = pixels[at + col]!;
@@ -65,7 +96,7 @@ function encodeGrey16(pixels: Uint16Array, width: number, height: number): Buffe
       }
       continue;
     }
-    raw[out++] = PNG_FILTER_UP;
+    raw[out++] = 2;
     const above = at - width;
     for (let col = 0; col < width; col++) {
       const value = pixels[at + col]!;
@@ -80,8 +111,8 @@ function encodeGrey16(pixels: Uint16Array, width: number, height: number): Buffe
   header[8] = 16;
   header[9] = GREYSCALE;
   const compressed = deflateSync(raw, {
-    level: PNG_DEFLATE_LEVEL,
-    strategy: PNG_DEFLATE_STRATEGY,
+    level: options.deflateLevel,
+    strategy: options.deflateStrategy,
   });
   return Buffer.concat([
     SIGNATURE,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabelMask } from '../../../shared/masks/label-mask';
-import { encodeGreyPng } from '../../../shared/masks/png';
+import { constants as zlib } from 'node:zlib';
+import { encodeGreyPng, type PngOptions } from '../../../shared/masks/png';
 import type { Point } from '../../../shared/model/types';
 import { decodeMask, seeded } from './reference';
 
@@ -72,7 +73,30 @@ describe('LabelMask', () => {
   });
 });
 
+/** Every setting the benchmark weighs must give the same pixels back. */
+const OPTIONS: PngOptions[] = [0, 2].flatMap((filterType) =>
+  [zlib.Z_RLE, zlib.Z_DEFAULT_STRATEGY].map((deflateStrategy) => ({
+    filterType: filterType as 0 | 2,
+    deflateLevel: 4,
+    deflateStrategy,
+  })),
+);
+
 describe('encodeGreyPng', () => {
+  it.each(OPTIONS)('round-trips 8-bit and 16-bit masks with %o', (options) => {
+    const random = seeded(11);
+    const width = 13;
+    const height = 9;
+    const small = Uint8Array.from({ length: width * height }, () => Math.floor(random() * 256));
+    const large = Uint16Array.from({ length: width * height }, () => Math.floor(random() * 65536));
+    expect(decodeMask(encodeGreyPng(small, width, height, options)).values).toEqual(
+      Array.from(small),
+    );
+    expect(decodeMask(encodeGreyPng(large, width, height, options)).values).toEqual(
+      Array.from(large),
+    );
+  });
+
   it('writes an 8-bit greyscale PNG that decodes to the same values', () => {
     const random = seeded(3);
     const width = 37;

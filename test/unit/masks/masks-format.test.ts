@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
 import { CLASSES_FILE, masks } from '../../../shared/formats/masks';
-import type { ExportItem, MaskKind, RenderInput } from '../../../shared/formats/types';
+import type { ExportItem, MaskKind, Part, RenderInput } from '../../../shared/formats/types';
 import { classFileName, maskClasses } from '../../../shared/masks/classes';
 import type {
   Annotation,
@@ -406,7 +406,7 @@ describe('masks: video', () => {
 describe('masks: shards', () => {
   it('concatenates classes.txt in shard order into what one shard writes', async () => {
     const whole = await render('instance_segmentation', 'instance', streetItems());
-    const parts = [];
+    const parts: Part[] = [];
     for (const [shard, item] of streetItems().entries()) {
       const output = await render('instance_segmentation', 'instance', [item]);
       parts.push({ shard, body: String(output.files.get(CLASSES_FILE)) });
