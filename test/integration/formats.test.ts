@@ -6,11 +6,12 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allowedFormats } from '../../shared/formats/index';
+import { allowedFormats, findFormat } from '../../shared/formats/index';
 import type { Annotation, DatasetItem, Point, Task } from '../../shared/model/types';
 import { safeName } from '../../shared/names';
-import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
+import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { startTestStack, type TestStack } from '../helpers/local';
 import { openZip, type OpenedZip } from '../helpers/zip';
@@ -425,3 +426,161 @@ describe('COCO round trip', () => {
     await zip.close();
   });
 });
+
+/** Per mask value, the pixel box of its pixels: [first column, first row, last column + 1, last row + 1]. */
+function valueBoxes(png: Uint8Array): Map<number, Box4> {
+  const image = PNG.sync.read(Buffer.from(png));
+  const boxes = new Map<number, Box4>();
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const value = image.data[(y * image.width + x) * 4]!;
+      if (value === 0) continue;
+      const box = boxes.get(value);
+      if (!box) boxes.set(value, [x, y, x + 1, y + 1]);
+      else {
+        box[0] = Math.min(box[0], x);
+        box[1] = Math.min(box[1], y);
+        box[2] = Math.max(box[2], x + 1);
+        box[3] = Math.max(box[3], y + 1);
+      }
+    }
+  }
+  return boxes;
+}
+
+/** classes.txt: `file: {name}` then `{value} {class}` lines, per image or video. */
+function parseMaskClasses(text: string): Map<string, Map<number, string>> {
+  const files = new Map<string, Map<number, string>>();
+  let current = new Map<number, string>();
+  for (const line of text.split('\n').filter((l) => l !== '')) {
+    if (line.startsWith('file: ')) files.set(line.slice(6), (current = new Map()));
+    else {
+      const space = line.indexOf(' ');
+      current.set(Number(line.slice(0, space)), line.slice(space + 1));
+    }
+  }
+  return files;
+}
+
+/** Objects of one class in one image or frame become one object spanning all of them. */
+function unionByClass(list: Found[]): Found[] {
+  const byKey = new Map<string, Found>();
+  for (const f of list) {
+    const key = `${f.item}#${f.frame}#${f.className}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { ...f, box: [...f.box!] as Box4 });
+    else {
+      const [a, b] = [seen.box!, f.box!];
+      seen.box = [
+        Math.min(a[0], b[0]),
+        Math.min(a[1], b[1]),
+        Math.max(a[2], b[2]),
+        Math.max(a[3], b[3]),
+      ];
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Instances of an image in a fixed order (class, then left edge) so that masks and truth line up. */
+function byClassAndPlace(list: Found[]): Found[] {
+  return [...list].sort((a, b) =>
+    a.className !== b.className ? (a.className < b.className ? -1 : 1) : a.box![0] - b.box![0],
+  );
+}
+
+async function readMasks(view: DatasetView, kind: string): Promise<Found[]> {
+  const { zip, root, items, media } = view;
+  const found: Found[] = [];
+  const places = items.flatMap((item) =>
+    media === 'video'
+      ? Array.from({ length: item.num_frames }, (_, frame) => ({
+          item,
+          frame,
+          base: `${item.name}/masks/${frame}`,
+        }))
+      : [{ item, frame: 0, base: stemOf(item.name) }],
+  );
+  if (kind === 'individual_class') {
+    for (const { item, frame, base } of places) {
+      const prefix = `${root}${base}__`;
+      for (const name of zip.names.filter((n) => n.startsWith(prefix) && n.endsWith('.png'))) {
+        const [className] = name.slice(prefix.length, -'.png'.length).split('__');
+        const boxes = valueBoxes(await zip.bytes(name));
+        expect([...boxes.keys()], name).toEqual([255]);
+        found.push({ item: item.name, frame, className: className!, box: boxes.get(255)! });
+      }
+    }
+    return found;
+  }
+  const classes = parseMaskClasses(await zip.text(`${root}classes.txt`));
+  for (const { item, frame, base } of places) {
+    const values = classes.get(item.name)!;
+    expect(values, `classes.txt lists ${item.name}`).toBeDefined();
+    for (const [value, box] of valueBoxes(await zip.bytes(`${root}${base}.png`))) {
+      found.push({ item: item.name, frame, className: values.get(value)!, box });
+    }
+  }
+  return found;
+}
+
+describe('every allowed masks pair of the sample project', () => {
+  const masks = findFormat('masks');
+  const cells = TASKS.flatMap((taskId) => {
+    const task = buildTask(taskId);
+    return (masks?.maskKinds?.[task.type] ?? [])
+      .filter(() => masks!.media.includes(task.media))
+      .map((maskKind) => ({ taskId, maskKind }));
+  });
+
+  it('has mask cells to check', () => {
+    expect(cells.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(cells)(
+    'task $taskId, $maskKind masks: every object painted with its class, within 1 px',
+    async ({ taskId, maskKind }) => {
+      const sample = stack.sample.tasks.find((t) => t.task.id === taskId)!;
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'annotations',
+        taskId,
+        format: 'masks',
+        maskKind,
+      });
+      expect(record.status, `${taskId} masks ${maskKind}: ${record.error?.message ?? ''}`).toBe(
+        'SUCCEEDED',
+      );
+      const zip = await openZip(await readArchive(stack, record));
+      const perInstance =
+        maskKind === 'instance' ||
+        (maskKind === 'individual_class' && sample.task.type === 'instance_segmentation');
+      for (const datasetId of sample.task.dataset_ids) {
+        const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
+        const folder = safeName(dataset.name);
+        const view = {
+          zip,
+          folder,
+          items,
+          media: dataset.media,
+          root: `annotations/${folder}/`,
+          task: sample.task,
+        };
+        const found = await readMasks(view, maskKind);
+        const truth = truthOf(sample.task, items, sample.annotations.get(datasetId) ?? []);
+        const what = `${taskId} masks ${maskKind} ${dataset.name}`;
+        if (perInstance) expectSameObjects(byClassAndPlace(found), byClassAndPlace(truth), what);
+        else
+          expectSameObjects(
+            byClassAndPlace(unionByClass(found)),
+            byClassAndPlace(unionByClass(truth)),
+            what,
+          );
+      }
+      await zip.close();
+    },
+  );
+});
+
+function buildTask(taskId: string): Task {
+  return buildSampleProject().tasks.find((t) => t.task.id === taskId)!.task;
+}
