@@ -170,7 +170,10 @@ export class ExportStack extends Stack {
     // ---- Least privilege per function (DESIGN §15: only package may read secrets/) --------
     const record = 'exports/*/*/record.json';
     bindBucket(fns.plan, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
-    bindBucket(fns.plan, exportBucket, 'EXPORT_BUCKET', { write: ['work/', record] });
+    bindBucket(fns.plan, exportBucket, 'EXPORT_BUCKET', {
+      read: [record],
+      write: ['work/', record],
+    });
     for (const shardFunction of [fns.render, fns.masks]) {
       bindBucket(shardFunction, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
       bindBucket(shardFunction, exportBucket, 'EXPORT_BUCKET', {
@@ -180,12 +183,13 @@ export class ExportStack extends Stack {
     }
     bindBucket(fns.package, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
     bindBucket(fns.package, exportBucket, 'EXPORT_BUCKET', {
-      read: ['work/', 'secrets/'],
+      read: ['work/', 'secrets/', record],
       write: ['exports/'],
       delete: ['work/', 'secrets/'],
     });
     bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET');
     bindBucket(fns['record-failure'], exportBucket, 'EXPORT_BUCKET', {
+      read: [record],
       write: [record],
       delete: ['work/', 'secrets/'],
     });

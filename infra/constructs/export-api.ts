@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -19,7 +19,6 @@ import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
-import { type RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface ExportApiProps {
@@ -61,7 +60,8 @@ export class ExportApi extends Construct {
       description: 'annotation-export: create, list, download and delete exports',
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      // The role serves every API of the account and region, so it outlives this stack.
+      cloudWatchRoleRemovalPolicy: props.cloudWatchRole ? RemovalPolicy.RETAIN : undefined,
       deployOptions: {
         stageName: API_STAGE,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
