@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors';
 import { placeGeometry, type PlacedGeometry } from '../geometry';
 import type { Annotation, Task, TaskClass } from '../model/types';
+import { stem } from '../names';
 import type { ExportItem, MergeRule, Part, RenderInput } from './types';
 
 /*
@@ -76,8 +77,7 @@ function withoutPrefix(part: Part, prefix: string, path: string): string {
 
 /** An item's name without its last extension: the stem of its per-image annotation file. */
 export function itemStem(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(0, dot) : name;
+  return stem(name);
 }
 
 /** The task's classes by ascending id: the order of every class list and 0-based class index. */
