@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import type { Cipher, Hmac } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** WinZip AES: 16-byte salt for AES-256, PBKDF2-HMAC-SHA1 with 1000 rounds. */
@@ -51,25 +52,41 @@ export function deriveAesEntryKey(
 
 /**
  * Entry keys derived ahead of the stream. Each entry needs its own salt (the same key and counter
- * on two entries would reuse the keystream), and a derivation costs ~1 ms of CPU: keeping
- * `depth` of them in flight on the thread pool lets an archive of many small files use every core
- * while the event loop writes the zip.
+ * on two entries would reuse the keystream), and a derivation costs ~1 ms of CPU: a stock of
+ * `depth` keys is derived in the background, `parallel` at a time on libuv's thread pool. Not
+ * more: the pool's four threads also serve file reads, DNS lookups and zlib, which would
+ * otherwise queue behind a burst of derivations.
  */
 export class AesKeyPool {
-  private readonly pending: Array<Promise<AesEntryKey>> = [];
+  private readonly stock: Array<Promise<AesEntryKey>> = [];
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
 
   constructor(
     private readonly password: Buffer,
     private readonly depth = 32,
+    private readonly parallel = Math.max(1, Math.min(3, availableParallelism())),
   ) {}
 
   take(): Promise<AesEntryKey> {
-    while (this.pending.length <= this.depth) this.pending.push(this.derive());
-    return this.pending.shift()!;
+    while (this.stock.length <= this.depth) this.stock.push(this.derive());
+    return this.stock.shift()!;
   }
 
   private derive(): Promise<AesEntryKey> {
-    const key = deriveAesEntryKey(this.password);
+    const key = new Promise<AesEntryKey>((resolve, reject) => {
+      const start = () => {
+        this.running++;
+        deriveAesEntryKey(this.password)
+          .then(resolve, reject)
+          .finally(() => {
+            this.running--;
+            this.waiting.shift()?.();
+          });
+      };
+      if (this.running < this.parallel) start();
+      else this.waiting.push(start);
+    });
     // A key taken later is awaited then; one never taken must not become an unhandled rejection.
     key.catch(() => undefined);
     return key;
@@ -84,15 +101,17 @@ const RUN_BYTES = 64 * 1024;
  * (OpenSSL's CTR mode counts big-endian, so it cannot be used directly). Counter blocks are laid
  * out in bulk, enciphered with AES-256-ECB in one native call, and XORed with the data.
  */
+/*
+ * Scratch space shared by every cipher: `update` runs synchronously on the one JS thread, and an
+ * archive of 100,000 small files must not allocate (and zero) 128 KiB per entry. Only the low 8
+ * bytes of each counter block are ever written; the high 8 stay zero.
+ */
+const counters = Buffer.alloc(RUN_BYTES);
+const counterView = new DataView(counters.buffer, counters.byteOffset, counters.byteLength);
+const alignedScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
+
 export class WinZipAesCtr {
   private readonly ecb: Cipher;
-  private readonly counters = Buffer.alloc(RUN_BYTES);
-  private readonly counterView = new DataView(
-    this.counters.buffer,
-    this.counters.byteOffset,
-    this.counters.byteLength,
-  );
-  private readonly aligned = Buffer.allocUnsafeSlow(RUN_BYTES);
   /** Counter of the next keystream block. */
   private block = 1;
   /** Keystream bytes of the last block that the previous chunk did not use. */
@@ -119,7 +138,7 @@ export class WinZipAesCtr {
       const length = Math.min(RUN_BYTES, data.length - done);
       const keystream = this.keystream(Math.ceil(length / 16));
       if (length % 16 !== 0) this.spare = Buffer.from(keystream.subarray(length));
-      xorInto(keystream, data.subarray(done, done + length), this.aligned);
+      xorInto(keystream, data.subarray(done, done + length), alignedScratch);
       pieces.push(keystream.subarray(0, length));
       done += length;
     }
@@ -129,11 +148,11 @@ export class WinZipAesCtr {
   private keystream(blocks: number): Buffer {
     for (let b = 0; b < blocks; b++) {
       const counter = this.block + b;
-      this.counterView.setUint32(b * 16, counter >>> 0, true);
-      this.counterView.setUint32(b * 16 + 4, Math.floor(counter / 2 ** 32), true);
+      counterView.setUint32(b * 16, counter >>> 0, true);
+      counterView.setUint32(b * 16 + 4, Math.floor(counter / 2 ** 32), true);
     }
     this.block += blocks;
-    return this.ecb.update(this.counters.subarray(0, blocks * 16));
+    return this.ecb.update(counters.subarray(0, blocks * 16));
   }
 }
 

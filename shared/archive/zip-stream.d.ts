@@ -41,6 +41,7 @@ declare module 'zip-stream' {
     }
 
     interface Options {
+      highWaterMark?: number;
       zlib?: ZlibOptions;
       forceZip64?: boolean;
       store?: boolean;

@@ -105,6 +105,8 @@ export class EncryptingZipStream extends ZipStream {
 
   constructor(options: ZipWriterOptions = {}) {
     super({
+      // archiver's own buffer size: small buffers would bounce every chunk through backpressure.
+      highWaterMark: 1024 * 1024,
       forceZip64: options.forceZip64 ?? false,
       zlib: { level: options.level ?? 6 } satisfies ZlibOptions,
     });

@@ -1,0 +1,134 @@
+/**
+ * AES-256 zip throughput of the export archive against 7-Zip (`7z a -tzip -mem=AES256 -mx0`) on
+ * the same files in one run: 50 files of 10 MiB, and 20,000 files of 20 KiB (where the per-entry
+ * key derivation dominates). Both store the (random, incompressible) bytes. Targets: at least 1/2
+ * of 7z's throughput on the large files and 1/3 on the small ones.
+ *
+ *   npm run bench zip        (ZIP_BENCH_SCALE=0.1 for a quick run on a tenth of the files)
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createArchive, fetchAhead } from '../shared/archive';
+
+const PASSWORD = 'bench-Password-123';
+const MiB = 1024 * 1024;
+const scale = Number(process.env.ZIP_BENCH_SCALE ?? '1');
+const SETS = [
+  { name: 'large', files: Math.max(1, Math.round(50 * scale)), bytes: 10 * MiB, target: 1 / 2 },
+  {
+    name: 'small',
+    files: Math.max(1, Math.round(20_000 * scale)),
+    bytes: 20 * 1024,
+    target: 1 / 3,
+  },
+];
+/** Files read ahead of the zip writer, as package fetches source objects ahead. */
+const READ_AHEAD = 8;
+
+function sevenZip(): string | null {
+  for (const command of ['7z', '7zz']) {
+    if (spawnSync(command, ['i'], { stdio: 'ignore' }).status === 0) return command;
+  }
+  return null;
+}
+
+async function writeFiles(dir: string, files: number, bytes: number): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const names: string[] = [];
+  for (let i = 0; i < files; i++) {
+    const name = `file_${String(i).padStart(5, '0')}.bin`;
+    await writeFile(join(dir, name), randomBytes(bytes));
+    names.push(name);
+  }
+  return names;
+}
+
+async function ours(dir: string, names: string[], bytes: number, out: string): Promise<number> {
+  const start = performance.now();
+  const archive = createArchive({ password: PASSWORD, encryption: 'aes256' });
+  const written = pipeline(archive.stream, createWriteStream(out));
+  // Small files are read whole (as package fetches small objects); large ones are streamed.
+  const sources = fetchAhead(
+    names,
+    async (name) => ({
+      name,
+      body: bytes > MiB ? createReadStream(join(dir, name)) : await readFile(join(dir, name)),
+    }),
+    { concurrency: READ_AHEAD, discard: ({ body }) => Buffer.isBuffer(body) || body.destroy() },
+  );
+  for await (const { name, body } of sources) await archive.append(name, body, { store: true });
+  await archive.finalize();
+  await written;
+  return (performance.now() - start) / 1000;
+}
+
+function theirs(command: string, dir: string, out: string): number {
+  const start = performance.now();
+  const run = spawnSync(command, ['a', '-tzip', '-mem=AES256', '-mx0', `-p${PASSWORD}`, out, '.'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (run.status !== 0) throw new Error(`${command} failed with status ${run.status}`);
+  return (performance.now() - start) / 1000;
+}
+
+function check(command: string, zip: string): void {
+  const run = spawnSync(command, ['t', `-p${PASSWORD}`, zip], { encoding: 'utf8' });
+  if (run.status !== 0 || !run.stdout.includes('Everything is Ok')) {
+    throw new Error(`${command} t rejects our archive ${zip}:\n${run.stdout}${run.stderr}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const command = sevenZip();
+  if (!command) {
+    console.log('7z is not installed; install it with: apt-get install -y p7zip-full');
+    console.log('(the benchmark compares against `7z a -tzip -mem=AES256 -mx0`)');
+    return;
+  }
+  console.log(
+    `node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'} x${availableParallelism()}, ${command}`,
+  );
+  const root = await mkdtemp(join(tmpdir(), 'zip-bench-'));
+  try {
+    for (const set of SETS) {
+      const dir = join(root, set.name);
+      const names = await writeFiles(dir, set.files, set.bytes);
+      const mib = (set.files * set.bytes) / MiB;
+      const ourZip = join(root, `${set.name}-ours.zip`);
+      const theirZip = join(root, `${set.name}-7z.zip`);
+      // Alternate, best of two each, so that a neighbour's load hits both alike.
+      let ourSeconds = Infinity;
+      let theirSeconds = Infinity;
+      for (let round = 0; round < 2; round++) {
+        await rm(theirZip, { force: true });
+        theirSeconds = Math.min(theirSeconds, theirs(command, dir, theirZip));
+        ourSeconds = Math.min(ourSeconds, await ours(dir, names, set.bytes, ourZip));
+      }
+      check(command, ourZip);
+      const ourRate = mib / ourSeconds;
+      const theirRate = mib / theirSeconds;
+      const ratio = ourRate / theirRate;
+      console.log(
+        `${set.name}: ${set.files} files x ${set.bytes / 1024} KiB (${mib.toFixed(0)} MiB, ` +
+          `${(await stat(ourZip)).size} bytes zipped)\n` +
+          `  ours ${ourRate.toFixed(1)} MiB/s (${ourSeconds.toFixed(2)} s, ` +
+          `${(set.files / ourSeconds).toFixed(0)} files/s)\n` +
+          `  7z   ${theirRate.toFixed(1)} MiB/s (${theirSeconds.toFixed(2)} s, ` +
+          `${(set.files / theirSeconds).toFixed(0)} files/s)\n` +
+          `  ratio to 7z ${ratio.toFixed(2)} (target >= ${set.target.toFixed(2)}: ` +
+          `${ratio >= set.target ? 'met' : 'MISSED'})`,
+      );
+      await rm(dir, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
