@@ -1,7 +1,7 @@
 import { type App, type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../infra/build-app';
@@ -41,8 +41,15 @@ export interface Synthesised {
   template: Template;
   /** The raw template, for walking every resource. */
   json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-  /** The cloud assembly directory, which holds the policy validation report. */
-  assemblyDir: string;
+  /** The policy validation report of the synthesis (cdk-nag and CloudFormation validation). */
+  validationReport: ValidationReport;
+}
+
+export interface ValidationReport {
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
 }
 
 export interface SynthesiseOptions {
@@ -60,21 +67,31 @@ export function synthesise(options: SynthesiseOptions = {}): Synthesised {
   const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   };
-  const { app, stack } = buildApp({
-    functionsDir: placeholderFunctions(),
-    outdir: mkdtempSync(path.join(REPO_ROOT, 'node_modules', '.cache', 'infra-test-out-')),
-    context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] },
-    builtinCloudFormationValidation: cloudFormationValidation,
-  });
-  const assembly = app.synth();
-  const artifact = assembly.getStackArtifact(stack.artifactId);
-  return {
-    app,
-    stack,
-    template: Template.fromJSON(artifact.template as Record<string, unknown>),
-    json: artifact.template as Synthesised['json'],
-    assemblyDir: assembly.directory,
-  };
+  const cache = path.join(REPO_ROOT, 'node_modules', '.cache');
+  const functionsDir = placeholderFunctions();
+  const outdir = mkdtempSync(path.join(cache, 'infra-test-out-'));
+  try {
+    const { app, stack } = buildApp({
+      functionsDir,
+      outdir,
+      context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] },
+      builtinCloudFormationValidation: cloudFormationValidation,
+    });
+    const assembly = app.synth();
+    const artifact = assembly.getStackArtifact(stack.artifactId);
+    return {
+      app,
+      stack,
+      template: Template.fromJSON(artifact.template as Record<string, unknown>),
+      json: artifact.template as Synthesised['json'],
+      validationReport: JSON.parse(
+        readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'),
+      ) as ValidationReport,
+    };
+  } finally {
+    rmSync(functionsDir, { recursive: true, force: true });
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** A template expression as text: `{"Fn::GetAtt":["Bucket","Arn"]}` becomes `${Bucket.Arn}`. */
