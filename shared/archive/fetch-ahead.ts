@@ -1,3 +1,5 @@
+import { PassThrough, type Readable } from 'node:stream';
+
 export interface FetchAheadOptions<T> {
   /** How many fetches are in flight at once (at least 1). */
   concurrency: number;
@@ -58,4 +60,48 @@ export async function* fetchAhead<K, T>(
       if (settled.ok) options.discard?.(settled.value);
     }
   }
+}
+
+/**
+ * Reads a source stream whole when it ends within `limit` bytes (so that fetching ahead really
+ * downloads small objects in parallel), else hands back a stream that replays what was read and
+ * continues with the rest (large objects are streamed, never held).
+ */
+export function bufferSmall(stream: Readable, limit: number): Promise<Buffer | Readable> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > limit) {
+          cleanup();
+          const rest = new PassThrough();
+          for (const piece of chunks) rest.write(piece);
+          stream.once('error', (error) => rest.destroy(error));
+          stream.pipe(rest);
+          resolve(rest);
+          return;
+        }
+      }
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
 }

@@ -14,7 +14,7 @@ import {
 
 export { ENCRYPTIONS, type Encryption };
 export { createDigestStream, type DigestStream } from './digest';
-export { fetchAhead, type FetchAheadOptions } from './fetch-ahead';
+export { bufferSmall, fetchAhead, type FetchAheadOptions } from './fetch-ahead';
 
 export interface ArchiveOptions {
   /** 1-128 printable characters; none for a plain zip. */

@@ -17,6 +17,7 @@ import {
   type FileEntry,
 } from '@zip.js/zip.js';
 import {
+  bufferSmall,
   createArchive,
   createDigestStream,
   fetchAhead,
@@ -397,5 +398,41 @@ describe('fetchAhead', () => {
     sources.forEach((source, i) =>
       expect(contents.get(`media/${i}.jpg`)!.equals(source)).toBe(true),
     );
+  });
+});
+
+describe('bufferSmall', () => {
+  const pieces = (data: Buffer, size: number) =>
+    Readable.from(
+      Array.from({ length: Math.ceil(data.length / size) }, (_, i) =>
+        data.subarray(i * size, (i + 1) * size),
+      ),
+    );
+
+  it('reads a stream that ends within the limit into one buffer', async () => {
+    const data = randomBytes(10_000);
+    const result = await bufferSmall(pieces(data, 999), 10_000);
+    expect(Buffer.isBuffer(result)).toBe(true);
+    expect((result as Buffer).equals(data)).toBe(true);
+  });
+
+  it('hands a larger stream back whole, what was read first included', async () => {
+    const data = randomBytes(300_000);
+    const result = await bufferSmall(pieces(data, 7_000), 20_000);
+    expect(Buffer.isBuffer(result)).toBe(false);
+    expect((await collect(result as Readable)).equals(data)).toBe(true);
+  });
+
+  it('passes on an error of the source, before and after the limit', async () => {
+    const failing = (after: number) =>
+      Readable.from(
+        (async function* () {
+          yield randomBytes(after);
+          throw new Error('connection reset');
+        })(),
+      );
+    await expect(bufferSmall(failing(10), 1000)).rejects.toThrow('connection reset');
+    const large = await bufferSmall(failing(5000), 1000);
+    await expect(collect(large as Readable)).rejects.toThrow('connection reset');
   });
 });
