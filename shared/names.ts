@@ -27,20 +27,28 @@ export function extension(name: string): string {
 
 /**
  * Hands out safe names that stay unique within one folder, case-insensitively (Windows and macOS
- * folders are): a repeat becomes `name (2).ext`, `name (3).ext`.
+ * folders are): a repeat becomes `name (2).ext`, `name (3).ext`. Stems stay unique too, because
+ * per-item annotation files are named after the stem (`cat.jpg` and `cat.png` would both write
+ * `cat.xml`): the second becomes `cat (2).png`.
  */
 export class UniqueNames {
-  private readonly taken = new Set<string>();
+  private readonly names = new Set<string>();
+  private readonly stems = new Set<string>();
 
   claim(name: string): string {
     const safe = safeName(name);
+    const base = stem(safe);
+    const ext = safe.slice(base.length);
     let candidate = safe;
-    for (let n = 2; this.taken.has(candidate.toLowerCase()); n++) {
-      const s = stem(safe);
-      const ext = safe.slice(s.length);
-      candidate = `${s} (${n})${ext}`;
+    for (
+      let n = 2;
+      this.names.has(candidate.toLowerCase()) || this.stems.has(stem(candidate).toLowerCase());
+      n++
+    ) {
+      candidate = `${base} (${n})${ext}`;
     }
-    this.taken.add(candidate.toLowerCase());
+    this.names.add(candidate.toLowerCase());
+    this.stems.add(stem(candidate).toLowerCase());
     return candidate;
   }
 }

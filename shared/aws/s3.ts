@@ -45,11 +45,16 @@ export async function getStream(s3: S3Client, bucket: string, key: string): Prom
   }
 }
 
-export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
+/** A small object's bytes (staged parts, records); large objects are streamed with getStream. */
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
   const stream = await getStream(s3, bucket, key);
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  return (await getBytes(s3, bucket, key)).toString('utf8');
 }
 
 /** The text of an object, or undefined when it does not exist. */

@@ -213,7 +213,8 @@ export const cocoMerge: MergeRule = {
   matches: (path) => path === COCO_FILE,
   async *merge(parts: () => AsyncIterable<Part>, context: FormatContext) {
     const head = header(context);
-    yield `{"info":${JSON.stringify(head.info)},"images":[`;
+    // Same key order as a single shard's file: info, categories, images, annotations.
+    yield `{"info":${JSON.stringify(head.info)},"categories":${JSON.stringify(head.categories)},"images":[`;
     let imageOffset = 0;
     const offsets: number[] = [];
     let first = true;
@@ -226,7 +227,7 @@ export const cocoMerge: MergeRule = {
       }
       imageOffset += document.images.length;
     }
-    yield `],"categories":${JSON.stringify(head.categories)},"annotations":[`;
+    yield `],"annotations":[`;
     let annotationOffset = 0;
     let index = 0;
     first = true;

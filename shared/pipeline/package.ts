@@ -4,6 +4,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import {
   deleteKey,
   deletePrefix,
+  getBytes,
   getStream,
   getText,
   listKeys,
@@ -14,6 +15,7 @@ import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
 import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
 import { extension, safeName } from '../names';
+import { decodeBundle } from './bundle';
 import { readPlan } from './plan';
 import type { SourceEntry } from './render';
 import {
@@ -93,28 +95,31 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
       await writer.addSources(sourcesOf(deps, plan.exportId, shard.index), (key) =>
         getStream(deps.s3, deps.dataBucket, key),
       );
+      const bundle = await getBytes(
+        deps.s3,
+        deps.exportBucket,
+        workKeys.bundle(plan.exportId, shard.index),
+      );
+      for (const file of decodeBundle(bundle)) await writer.add(file.path, file.body);
       const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
       const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
       const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
       for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
         const path = key.slice(partsPrefix.length);
         const rule = format?.merges.find((m) => m.matches(path.slice(annotationsRoot.length)));
-        if (rule && plan.task) {
-          const group = merges.get(path) ?? {
-            rule,
-            keys: [],
-            context: {
-              exportName: plan.exportName,
-              createdAt: plan.createdAt,
-              task: plan.task,
-              dataset,
-            },
-          };
-          group.keys.push({ shard: shard.index, key });
-          merges.set(path, group);
-        } else {
-          await writer.add(path, await getStream(deps.s3, deps.exportBucket, key));
-        }
+        if (!rule || !plan.task) throw new Error(`staged part ${path} has no merge rule`);
+        const group = merges.get(path) ?? {
+          rule,
+          keys: [],
+          context: {
+            exportName: plan.exportName,
+            createdAt: plan.createdAt,
+            task: plan.task,
+            dataset,
+          },
+        };
+        group.keys.push({ shard: shard.index, key });
+        merges.set(path, group);
       }
     }
     for (const [path, group] of merges) {
@@ -161,9 +166,9 @@ class EntryWriter {
 
   constructor(private readonly zip: archiver.Archiver) {}
 
-  async add(path: string, body: Readable | string): Promise<void> {
+  async add(path: string, body: Readable | string | Uint8Array): Promise<void> {
     const hash = createHash('sha256');
-    const source = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : body;
+    const source = body instanceof Readable ? body : Readable.from([Buffer.from(body)]);
     const hashed = new PassThrough();
     source.on('data', (chunk: Buffer) => hash.update(chunk));
     source.on('error', (error) => hashed.destroy(error));

@@ -4,6 +4,7 @@ import type { ExportItem, RenderedFile } from '../formats/types';
 import type { Annotation, Dataset } from '../model/types';
 import { extension } from '../names';
 import { storeKeys } from '../store/keys';
+import { encodeBundle } from './bundle';
 import { readPlan } from './plan';
 import {
   subsetPrefix,
@@ -21,11 +22,10 @@ export interface SourceEntry {
   key: string;
 }
 
-const PUT_CONCURRENCY = 16;
-
 /**
  * Render (or masks) for one shard (DESIGN §11): reads the shard's input, runs the format's pure
- * renderer, and stages its files under `work/{exportId}/parts/{shard}/` with their archive paths.
+ * renderer, and stages its files with their archive paths: per-item files in one bundle object,
+ * per-dataset files that package merges under `work/{exportId}/parts/{shard}/`.
  * Store objects to copy (dataset media, video frames) are listed for package instead of copied.
  * The stats object, written last, marks the shard done.
  */
@@ -51,7 +51,7 @@ export async function renderShard(
 
   const warnings: string[] = [];
   const sources: SourceEntry[] = [];
-  const writes: Array<() => Promise<void>> = [];
+  const bundled: Array<{ path: string; body: string | Uint8Array }> = [];
   let annotations = 0;
   if (plan.format && plan.task) {
     const format = formatFor(
@@ -74,21 +74,26 @@ export async function renderShard(
     for await (const file of files) {
       const path = annotationsRoot + file.path;
       if ('source' in file) sources.push({ path, key: file.source });
-      else
-        writes.push(() =>
-          putText(
-            deps.s3,
-            deps.exportBucket,
-            workKeys.part(ref.exportId, shard.index, path),
-            file.body,
-            'application/octet-stream',
-          ),
+      else if (format.merges.some((rule) => rule.matches(file.path))) {
+        // Per-dataset files stay apart: package merges them across shards.
+        await putText(
+          deps.s3,
+          deps.exportBucket,
+          workKeys.part(ref.exportId, shard.index, path),
+          file.body,
+          'application/octet-stream',
         );
-      if (writes.length >= PUT_CONCURRENCY) await Promise.all(writes.splice(0).map((w) => w()));
+      } else bundled.push({ path, body: file.body });
     }
-    await Promise.all(writes.splice(0).map((w) => w()));
     for (const item of items) annotations += item.annotations.length;
   }
+  await putText(
+    deps.s3,
+    deps.exportBucket,
+    workKeys.bundle(ref.exportId, shard.index),
+    encodeBundle(bundled),
+    'application/octet-stream',
+  );
   if (withDatasets) {
     for (const item of items) {
       if (dataset.media === 'video') {
