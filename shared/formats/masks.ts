@@ -40,6 +40,7 @@ async function* renderMasks(input: RenderInput): AsyncIterable<RenderedFile> {
       (kind === 'individual_class' && input.task.type === 'instance_segmentation'),
     classes: maskClasses(input.task),
     lookup: classLookup(input.task),
+    blank: blankMasks(),
   };
   const lines: string[] = [];
   for (const item of input.items) {
@@ -55,6 +56,18 @@ interface MaskContext {
   byInstance: boolean;
   classes: Map<number, MaskClass>;
   lookup: ReturnType<typeof classLookup>;
+  /** An empty mask of the size; the one before is reused when the size is the same. */
+  blank: (width: number, height: number) => LabelMask;
+}
+
+/** Images of a dataset mostly share one size: clearing the last mask beats allocating a new one. */
+function blankMasks(): (width: number, height: number) => LabelMask {
+  let last: LabelMask | null = null;
+  return (width, height) => {
+    if (last && last.width === width && last.height === height) last.clear();
+    else last = new LabelMask(width, height);
+    return last;
+  };
 }
 
 /**
@@ -76,8 +89,8 @@ class Labels {
 
   /** Paints one frame's (or the image's) annotations in stored order: a later one covers an earlier one. */
   paint(annotations: Annotation[]): LabelMask {
-    const { input, byInstance, classes, lookup } = this.context;
-    const mask = new LabelMask(this.item.item.width, this.item.item.height);
+    const { input, byInstance, classes, lookup, blank } = this.context;
+    const mask = blank(this.item.item.width, this.item.item.height);
     for (const annotation of annotations) {
       const where = annotationPlace(this.item, annotation);
       const rings = fillableRings(annotation);

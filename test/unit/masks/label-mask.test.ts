@@ -82,6 +82,49 @@ const OPTIONS: PngOptions[] = [0, 2].flatMap((filterType) =>
   })),
 );
 
+describe('LabelMask reuse', () => {
+  it('clears back to an empty 8-bit mask, also after a 16-bit image', () => {
+    const mask = new LabelMask(4, 3);
+    mask.paint([rect(0, 0, 2, 2)], 7);
+    mask.paint([rect(1, 1, 4, 3)], 1000);
+    expect(mask.pixels).toBeInstanceOf(Uint16Array);
+    mask.clear();
+    expect(mask.pixels).toBeInstanceOf(Uint8Array);
+    expect(Array.from(mask.pixels)).toEqual(new Array(12).fill(0));
+    expect(mask.present()).toEqual([]);
+    mask.paint([rect(3, 0, 4, 1)], 2);
+    expect(rows(mask.pixels, 4)).toEqual([
+      [0, 0, 0, 2],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
+    // The 16-bit buffer is cleared too when it is needed again.
+    mask.paint([rect(0, 2, 1, 3)], 300);
+    expect(rows(mask.pixels, 4)).toEqual([
+      [0, 0, 0, 2],
+      [0, 0, 0, 0],
+      [300, 0, 0, 0],
+    ]);
+  });
+
+  it('reuses the binary buffer without leaving the previous value in it', () => {
+    const mask = new LabelMask(3, 3);
+    mask.paint([rect(0, 0, 3, 1)], 1);
+    mask.paint([rect(0, 2, 3, 3)], 2);
+    expect(rows(mask.binary(1), 3)).toEqual([
+      [255, 255, 255],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(rows(mask.binary(2), 3)).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [255, 255, 255],
+    ]);
+    expect(Array.from(mask.binary(9))).toEqual(new Array(9).fill(0));
+  });
+});
+
 describe('encodeGreyPng', () => {
   it.each(OPTIONS)('round-trips 8-bit and 16-bit masks with %o', (options) => {
     const random = seeded(11);
