@@ -197,13 +197,17 @@ export class ExportStack extends Stack {
     bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
       read: ['exports/'],
       write: ['exports/', 'secrets/'],
-      delete: ['exports/'],
+      // A start that fails takes its password back.
+      delete: ['exports/', 'secrets/'],
     });
     bindBucket(fns['s3-request'], dataBucket, 'DATA_BUCKET', {
       read: ['requests/', 'projects/'],
       write: ['requests/'],
     });
-    bindBucket(fns['s3-request'], exportBucket, 'EXPORT_BUCKET', { write: ['secrets/', record] });
+    bindBucket(fns['s3-request'], exportBucket, 'EXPORT_BUCKET', {
+      write: ['secrets/', record],
+      delete: ['secrets/'],
+    });
 
     // ---- State machine -------------------------------------------------------------------
     const definitionSubstitutions: Record<string, string> = {};

@@ -345,6 +345,75 @@ describe('IAM', () => {
     }
   });
 
+  it('lets each function reach only the keys of its job', () => {
+    const bucketName = (id: string) =>
+      ({ Data: 'data', Exports: 'exports', AccessLogs: 'logs' })[
+        s.stack.node.children.find(
+          (c) => c.node.tryFindChild('Bucket') && logicalIdOf(c.node.findChild('Bucket')) === id,
+        )!.node.id
+      ];
+    const s3Access = (name: FunctionName): Record<string, string[]> => {
+      const role = (
+        s.json.Resources[logicalId(name)]!.Properties!.Role as { 'Fn::GetAtt': string[] }
+      )['Fn::GetAtt'][0]!;
+      const access: Record<string, string[]> = {};
+      for (const { roles, statement } of identityStatements()) {
+        if (!roles.includes(role)) continue;
+        for (const action of list(statement.Action).filter((a) => a.startsWith('s3:'))) {
+          for (const resource of list(statement.Resource).map(render)) {
+            const [, id, key] = /^\$\{(\w+)\.Arn\}(?:\/(.*))?$/.exec(resource)!;
+            (access[action] ??= []).push(
+              key === undefined ? bucketName(id!)! : `${bucketName(id!)}:${key}`,
+            );
+          }
+        }
+      }
+      for (const keys of Object.values(access)) keys.sort();
+      return access;
+    };
+    const record = 'exports:exports/*/*/record.json';
+    const write = (...keys: string[]) => ({
+      's3:PutObject': keys,
+      's3:AbortMultipartUpload': keys,
+    });
+    expect(s3Access('plan')).toEqual({
+      's3:GetObject': ['data:projects/*', record],
+      ...write(record, 'exports:work/*'),
+      's3:ListBucket': ['data', 'exports'],
+    });
+    for (const name of ['render', 'masks'] as const) {
+      expect(s3Access(name), name).toEqual({
+        's3:GetObject': ['data:projects/*', 'exports:work/*'],
+        ...write('exports:work/*'),
+        's3:ListBucket': ['data', 'exports'],
+      });
+    }
+    expect(s3Access('package')).toEqual({
+      's3:GetObject': ['data:projects/*', record, 'exports:secrets/*', 'exports:work/*'],
+      ...write('exports:exports/*'),
+      's3:DeleteObject': ['exports:secrets/*', 'exports:work/*'],
+      's3:ListBucket': ['data', 'exports'],
+    });
+    expect(s3Access('record-failure')).toEqual({
+      's3:GetObject': [record],
+      ...write(record),
+      's3:DeleteObject': ['exports:secrets/*', 'exports:work/*'],
+      's3:ListBucket': ['exports'],
+    });
+    expect(s3Access('api')).toEqual({
+      's3:GetObject': ['data:projects/*', 'exports:exports/*'],
+      ...write('exports:exports/*', 'exports:secrets/*'),
+      's3:DeleteObject': ['exports:exports/*', 'exports:secrets/*'],
+      's3:ListBucket': ['data', 'exports'],
+    });
+    expect(s3Access('s3-request')).toEqual({
+      's3:GetObject': ['data:projects/*', 'data:requests/*'],
+      ...write('data:requests/*', record, 'exports:secrets/*'),
+      's3:DeleteObject': ['exports:secrets/*'],
+      's3:ListBucket': ['data', 'exports'],
+    });
+  });
+
   it('lets only the package function read secrets/', () => {
     const exportBucket = logicalIdOf(s.stack.node.findChild('Exports').node.findChild('Bucket'));
     const readsSecrets = (st: Statement): boolean =>
