@@ -148,7 +148,7 @@ function* renderImage(
   lines: string[],
 ): Iterable<RenderedFile> {
   const labels = new Labels(context, item, false);
-  const mask = labels.paint(item.annotations.filter((a) => a.frame_index === 0));
+  const mask = labels.paint(item.annotations);
   yield* maskFiles(context, labels, mask, itemStem(item.name));
   if (context.kind !== 'individual_class')
     lines.push(classesEntry(item.name, labels, mask.present()));
