@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { putText } from '../aws/s3';
+import { deleteKey, putText } from '../aws/s3';
 import { classifyAwsError } from '../errors';
 import { formatFor } from '../formats/index';
 import { StoreReader } from '../store/reader';
@@ -72,7 +72,8 @@ export async function startExport(
       'text/plain',
     );
   }
-  await new RecordStore(deps.s3, deps.exportBucket).put(record);
+  const records = new RecordStore(deps.s3, deps.exportBucket);
+  await records.put(record);
   try {
     await deps.sfn.send(
       new StartExecutionCommand({
@@ -83,8 +84,20 @@ export async function startExport(
     );
   } catch (error) {
     // The execution name is the export id: a repeated start of the same export is not an error.
-    if (!(error instanceof ExecutionAlreadyExists))
+    if (!(error instanceof ExecutionAlreadyExists)) {
+      // Nothing will ever run this export: its row says so instead of staying QUEUED.
+      await records
+        .put({
+          ...record,
+          status: 'FAILED',
+          finished_at: new Date().toISOString(),
+          error: { code: 'StartFailed', message: 'the export could not be started', details: [] },
+        })
+        .catch(() => undefined);
+      if (request.password)
+        await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(id)).catch(() => undefined);
       throw classifyAwsError(error, 'starting the export');
+    }
   }
   return record;
 }

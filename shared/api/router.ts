@@ -1,0 +1,93 @@
+import { NotFoundError, ValidationError } from '../errors';
+import { EXPORT_ID_PATTERN } from '../exports/ids';
+import { startExportIdempotently } from '../exports/idempotency';
+import { startExport, type StartDeps } from '../exports/start';
+import { deleteExport, getExport, listExports, pageParameters, viewOf } from '../exports/table';
+import type { TableDeps } from '../exports/table';
+import { formatTable } from '../formats/index';
+import { requireIdentity, requireProject, type Caller } from './auth';
+import { matchRoute } from './routes';
+import { projectTasks } from './tasks';
+
+/** Ids become parts of S3 keys: one that could reach outside its own folder names nothing. */
+function isSafeProjectId(id: string): boolean {
+  return (
+    id.length >= 1 &&
+    id.length <= 128 &&
+    id !== '.' &&
+    id !== '..' &&
+    ![...id].some((c) => c === '/' || c === '\\' || c.charCodeAt(0) < 0x20 || c === '\x7f')
+  );
+}
+
+export type ApiDeps = StartDeps & TableDeps;
+
+/** A REST request with its body already parsed and its headers lower-cased. */
+export interface ApiRequest {
+  method: string;
+  path: string;
+  /** API Gateway's matched resource (`/projects/{projectId}/exports`), when there is one. */
+  resource?: string | null;
+  pathParameters?: Record<string, string | undefined> | null;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  caller: Caller;
+}
+
+export interface ApiResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  /** Serialised as JSON; absent for 204. */
+  body?: unknown;
+}
+
+/**
+ * The REST API of DESIGN §12 without any transport: routes a request, checks that the caller may
+ * touch the project, and calls the exports core. Errors are thrown, for the caller to shape.
+ */
+export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promise<ApiResult> {
+  const { route, params } = matchRoute(request);
+  const method = request.method.toUpperCase();
+  if (route === 'formats') {
+    requireIdentity(request.caller);
+    return { statusCode: 200, body: { formats: formatTable() } };
+  }
+  const projectId = params.projectId!;
+  if (!isSafeProjectId(projectId))
+    throw new NotFoundError(`project ${JSON.stringify(projectId)} does not exist`);
+  requireProject(request.caller, projectId);
+  if (route === 'tasks') {
+    return { statusCode: 200, body: await projectTasks(deps.s3, deps.dataBucket, projectId) };
+  }
+  if (route === 'exports' && method === 'GET') {
+    return {
+      statusCode: 200,
+      body: await listExports(deps, projectId, pageParameters(request.query)),
+    };
+  }
+  if (route === 'exports') {
+    if (request.body === undefined) throw new ValidationError('the request body is missing');
+    const key = request.headers['idempotency-key'];
+    const { record, replayed } =
+      key === undefined
+        ? { record: await startExport(deps, projectId, request.body), replayed: false }
+        : await startExportIdempotently(deps, projectId, request.body, key);
+    return {
+      statusCode: 202,
+      headers: {
+        location: `/projects/${encodeURIComponent(projectId)}/exports/${record.id}`,
+        ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+      },
+      body: replayed ? await viewOf(deps, record) : { ...record, bytes: null },
+    };
+  }
+  const exportId = params.exportId!;
+  if (!EXPORT_ID_PATTERN.test(exportId))
+    throw new NotFoundError(`export ${JSON.stringify(exportId)} does not exist`);
+  if (method === 'DELETE') {
+    await deleteExport(deps, projectId, exportId);
+    return { statusCode: 204 };
+  }
+  return { statusCode: 200, body: await getExport(deps, projectId, exportId) };
+}

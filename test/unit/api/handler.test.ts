@@ -1,0 +1,558 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApiHandler } from '../../../functions/api/handler';
+import { routeOfPath } from '../../../shared/api/routes';
+import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
+import { formatTable } from '../../../shared/formats/index';
+import { workKeys } from '../../../shared/pipeline/work';
+import { StoreWriter } from '../../../shared/store/writer';
+import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
+import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
+
+const P = SAMPLE_PROJECT_ID;
+const OD = SAMPLE_TASK_IDS.objectDetection;
+const MEMBER = `project:${P}`;
+
+let aws: FakeAws;
+let handler: ReturnType<typeof createApiHandler>;
+
+const sample = buildSampleProject();
+
+beforeEach(async () => {
+  aws = fakeAws();
+  handler = createApiHandler(() => aws.deps);
+  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, P);
+  await writer.project(sample.project);
+  for (const { dataset } of sample.datasets) await writer.dataset(dataset);
+  for (const { task } of sample.tasks) await writer.task(task);
+});
+
+interface Call {
+  body?: unknown;
+  rawBody?: string;
+  groups?: string | null;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+function context(): Context {
+  return {
+    awsRequestId: 'lambda-request-1',
+    getRemainingTimeInMillis: () => 29_000,
+  } as unknown as Context;
+}
+
+/** An API Gateway REST proxy event as the Cognito authorizer passes it (groups as one string). */
+function event(method: string, path: string, call: Call = {}): APIGatewayProxyEvent {
+  const matched = routeOfPath(path);
+  const groups = call.groups === undefined ? MEMBER : call.groups;
+  return {
+    httpMethod: method,
+    path,
+    resource: matched?.resource ?? '/{proxy+}',
+    pathParameters: matched?.params ?? null,
+    queryStringParameters: call.query ?? null,
+    multiValueQueryStringParameters: null,
+    headers: { 'Content-Type': 'application/json', ...call.headers },
+    multiValueHeaders: {},
+    body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {
+      requestId: 'gateway-request-1',
+      authorizer:
+        groups === null ? undefined : { claims: { sub: 'user-1', 'cognito:groups': groups } },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+async function call(method: string, path: string, options: Call = {}) {
+  const response = (await handler(
+    event(method, path, options),
+    context(),
+  )) as APIGatewayProxyResult;
+  return {
+    status: response.statusCode,
+    headers: response.headers ?? {},
+    // Bodies are read field by field, as a client would.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    body: response.body ? (JSON.parse(response.body) as Record<string, any>) : undefined,
+  };
+}
+
+const odRequest = { type: 'both', taskId: OD, format: 'coco' };
+
+function record(id: string, change: Partial<ExportRecord> = {}): ExportRecord {
+  return {
+    id,
+    projectId: P,
+    name: `export ${id}`,
+    type: 'both',
+    task: { id: OD, name: 'Detect', type: 'object_detection' },
+    format: 'coco',
+    maskKind: null,
+    encryption: null,
+    request: odRequest as ExportRecord['request'],
+    status: 'SUCCEEDED',
+    progress: { done: 2, total: 2 },
+    created_at: '2026-02-01T00:00:00.000Z',
+    started_at: '2026-02-01T00:00:01.000Z',
+    finished_at: '2026-02-01T00:00:09.000Z',
+    archive: { key: recordKeys.archive(P, id, 'export'), bytes: 1234, sha256: 'ab', files: 3 },
+    counts: { items: 20, annotations: 40 },
+    warnings: [],
+    error: null,
+    ...change,
+  };
+}
+
+function storeRecord(r: ExportRecord): void {
+  aws.put(BUCKETS.exports, recordKeys.record(r.projectId, r.id), JSON.stringify(r));
+  if (r.archive) aws.put(BUCKETS.exports, r.archive.key, 'zip bytes');
+}
+
+const ID1 = '20260201T000000000Z-00000001';
+const ID2 = '20260202T000000000Z-00000002';
+const ID3 = '20260203T000000000Z-00000003';
+
+describe('authorisation from the cognito:groups claim', () => {
+  const routes: Array<[string, string, Call?]> = [
+    ['GET', `/projects/${P}/tasks`],
+    ['GET', `/projects/${P}/exports`],
+    ['POST', `/projects/${P}/exports`, { body: odRequest }],
+    ['GET', `/projects/${P}/exports/${ID1}`],
+    ['DELETE', `/projects/${P}/exports/${ID1}`],
+  ];
+
+  it.each(routes)(
+    '%s %s answers 403 to members of other projects only',
+    async (method, path, c) => {
+      storeRecord(record(ID1));
+      const denied = await call(method, path, { ...c, groups: 'project:other,project:sample2' });
+      expect(denied.status).toBe(403);
+      expect(denied.body!.error.code).toBe('ForbiddenError');
+      expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(aws.text(BUCKETS.exports, recordKeys.record(P, ID1))).toBeDefined();
+      const noIdentity = await call(method, path, { ...c, groups: null });
+      expect(noIdentity.status).toBe(403);
+    },
+  );
+
+  it.each([
+    ['comma-separated', `project:other,${MEMBER}`],
+    ['space-separated', `project:other ${MEMBER}`],
+    ['bracketed', `[project:other ${MEMBER}]`],
+    ['a JSON array', JSON.stringify(['project:other', MEMBER])],
+    ['admin', '[admin]'],
+  ])('lets a caller in whose groups claim is %s', async (_, groups) => {
+    storeRecord(record(ID1));
+    for (const [method, path, c] of routes) {
+      const response = await call(method, path, { ...c, groups });
+      expect([200, 202, 204], `${method} ${path}`).toContain(response.status);
+    }
+  });
+
+  it('GET /formats needs a signed-in caller but no project group', async () => {
+    expect((await call('GET', '/formats', { groups: '' })).status).toBe(200);
+    expect((await call('GET', '/formats', { groups: null })).status).toBe(403);
+  });
+});
+
+describe('GET /formats', () => {
+  it('serves the registry table', async () => {
+    const response = await call('GET', '/formats');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(JSON.parse(JSON.stringify({ formats: formatTable() })));
+    expect(response.body!.formats.map((f: { id: string }) => f.id)).toContain('yolo_darknet');
+  });
+});
+
+describe('GET /projects/{projectId}/tasks', () => {
+  it('lists the tasks with their datasets, and every dataset', async () => {
+    const response = await call('GET', `/projects/${P}/tasks`);
+    expect(response.status).toBe(200);
+    expect(response.body!.tasks.map((t: { id: string }) => t.id).sort()).toEqual(
+      sample.tasks.map((t) => t.task.id).sort(),
+    );
+    const od = response.body!.tasks.find((t: { id: string }) => t.id === OD);
+    expect(od.type).toBe('object_detection');
+    expect(od.datasets.map((d: { id: string }) => d.id)).toEqual(
+      sample.tasks.find((t) => t.task.id === OD)!.task.dataset_ids,
+    );
+    expect(od.datasets[0]).toEqual({ id: 'streets', name: 'Streets: day/night', media: 'image' });
+    expect(response.body!.datasets).toHaveLength(sample.datasets.length);
+  });
+
+  it('answers 404 for a project that does not exist', async () => {
+    const response = await call('GET', '/projects/nowhere/tasks', { groups: 'admin' });
+    expect(response.status).toBe(404);
+    expect(response.body!.error.code).toBe('NotFoundError');
+  });
+});
+
+describe('POST /projects/{projectId}/exports', () => {
+  it('answers 202 with the QUEUED record and starts the execution named after the export', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, name: 'nightly', password: 'open sesame' },
+    });
+    expect(response.status).toBe(202);
+    const id = response.body!.id as string;
+    expect(id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    expect(response.headers.location).toBe(`/projects/${P}/exports/${id}`);
+    expect(response.body).toMatchObject({
+      name: 'nightly',
+      status: 'QUEUED',
+      format: 'coco',
+      type: 'both',
+      encryption: 'aes256',
+      task: { id: OD, type: 'object_detection' },
+    });
+    const starts = aws.sfnMock.commandCalls(StartExecutionCommand);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]!.args[0].input.name).toBe(id);
+    // The password reaches the secret store and nothing else.
+    expect(aws.text(BUCKETS.exports, `secrets/${id}`)).toBe('open sesame');
+    expect(starts[0]!.args[0].input.input).not.toContain('open sesame');
+    expect(aws.text(BUCKETS.exports, recordKeys.record(P, id))).not.toContain('open sesame');
+    expect(JSON.stringify(response.body)).not.toContain('open sesame');
+  });
+
+  it('answers 400 listing every problem of the request', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: {
+        type: 'both',
+        format: 'nope',
+        split: { subsets: [{ name: 'train', percent: 70 }] },
+        encryption: 'zipcrypto',
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.code).toBe('ValidationError');
+    expect(response.body!.error.details).toEqual(
+      expect.arrayContaining([expect.stringContaining('format must be one of')]),
+    );
+    const valid = await call('POST', `/projects/${P}/exports`, {
+      body: {
+        type: 'both',
+        split: { subsets: [{ name: 'train', percent: 70 }] },
+        encryption: 'zipcrypto',
+      },
+    });
+    expect(valid.status).toBe(400);
+    expect(valid.body!.error.details).toEqual([
+      'taskId is required for type both',
+      'format is required for type both',
+      'encryption needs a password',
+      'split.subsets percents sum to 70, not 100',
+    ]);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('answers 400 naming task type and format when they do not go together', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { type: 'annotations', taskId: SAMPLE_TASK_IDS.classification, format: 'coco' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.message).toMatch(/coco/);
+    expect(response.body!.error.message).toMatch(/classification/);
+  });
+
+  it('answers 404 for a task that does not exist', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, taskId: 'missing-task' },
+    });
+    expect(response.status).toBe(404);
+    expect(response.body!.error.message).toMatch(/missing-task/);
+  });
+
+  it('answers 400 to malformed JSON and to a missing body', async () => {
+    const malformed = await call('POST', `/projects/${P}/exports`, { rawBody: '{"type": "both",' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body!.error.message).toMatch(/not valid JSON/);
+    const missing = await call('POST', `/projects/${P}/exports`);
+    expect(missing.status).toBe(400);
+  });
+
+  it('answers 413 to a body over 64 KB before reading it', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, name: 'x'.repeat(64 * 1024) },
+    });
+    expect(response.status).toBe(413);
+    expect(response.body!.error.code).toBe('PayloadTooLargeError');
+    const atLimit = JSON.stringify({ ...odRequest, name: 'n' }).padEnd(64 * 1024, ' ');
+    expect((await call('POST', `/projects/${P}/exports`, { rawBody: atLimit })).status).toBe(202);
+  });
+
+  it('answers 413 to a base64-encoded body over 64 KB', async () => {
+    const e = event('POST', `/projects/${P}/exports`, {});
+    e.body = Buffer.from(' '.repeat(64 * 1024 + 1)).toString('base64');
+    e.isBase64Encoded = true;
+    const response = (await handler(e, context())) as APIGatewayProxyResult;
+    expect(response.statusCode).toBe(413);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const post = (body: unknown, key = 'key-1') =>
+    call('POST', `/projects/${P}/exports`, { body, headers: { 'Idempotency-Key': key } });
+
+  it('gives back the same export for the same key and body, whatever its key order', async () => {
+    const first = await post({ ...odRequest, password: 'pw' });
+    const again = await post({ password: 'pw', format: 'coco', taskId: OD, type: 'both' });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body!.id).toBe(first.body!.id);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    // The entry remembers the body without its password.
+    const entries = aws.keys(BUCKETS.exports, `exports/${P}/idempotency/`);
+    expect(entries).toHaveLength(1);
+    expect(aws.text(BUCKETS.exports, entries[0]!)).not.toContain('pw"');
+  });
+
+  it('answers 409 for the same key with another body or another password', async () => {
+    await post({ ...odRequest, password: 'pw' });
+    const other = await post({ ...odRequest, format: 'csv', password: 'pw' });
+    expect(other.status).toBe(409);
+    expect(other.body!.error.code).toBe('ConflictError');
+    expect((await post({ ...odRequest, password: 'other' })).status).toBe(409);
+    expect((await post(odRequest)).status).toBe(409);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('keys are separate: another key starts another export', async () => {
+    const a = await post(odRequest, 'a');
+    const b = await post(odRequest, 'b');
+    expect(a.body!.id).not.toBe(b.body!.id);
+  });
+
+  it('releases the key when the export could not start, so the corrected request may reuse it', async () => {
+    const missing = await post({ ...odRequest, taskId: 'missing-task' });
+    expect(missing.status).toBe(404);
+    const fixed = await post(odRequest);
+    expect(fixed.status).toBe(202);
+    expect(fixed.headers['idempotent-replayed']).toBeUndefined();
+  });
+});
+
+describe('GET /projects/{projectId}/exports', () => {
+  it('lists newest first with cursor paging', async () => {
+    for (const id of [ID2, ID1, ID3]) storeRecord(record(id));
+    aws.put(BUCKETS.exports, `exports/${P}/idempotency/abc.json`, '{}');
+    const first = await call('GET', `/projects/${P}/exports`, { query: { limit: '2' } });
+    expect(first.status).toBe(200);
+    expect(first.body!.items.map((r: { id: string }) => r.id)).toEqual([ID3, ID2]);
+    expect(first.body!.next_cursor).toEqual(expect.any(String));
+    const second = await call('GET', `/projects/${P}/exports`, {
+      query: { limit: '2', cursor: first.body!.next_cursor },
+    });
+    expect(second.body!.items.map((r: { id: string }) => r.id)).toEqual([ID1]);
+    expect(second.body!.next_cursor).toBeNull();
+  });
+
+  it('shows the table columns, and a 15-minute download URL only when SUCCEEDED', async () => {
+    storeRecord(record(ID1));
+    storeRecord(
+      record(ID2, {
+        status: 'FAILED',
+        archive: null,
+        error: { code: 'ValidationError', message: 'bad line', details: [] },
+      }),
+    );
+    const { body } = await call('GET', `/projects/${P}/exports`);
+    const [failed, succeeded] = body!.items;
+    expect(succeeded).toMatchObject({
+      id: ID1,
+      name: `export ${ID1}`,
+      task: { id: OD },
+      format: 'coco',
+      type: 'both',
+      status: 'SUCCEEDED',
+      progress: { done: 2, total: 2 },
+      created_at: '2026-02-01T00:00:00.000Z',
+      finished_at: '2026-02-01T00:00:09.000Z',
+      bytes: 1234,
+    });
+    const url = new URL(succeeded.download_url);
+    expect(url.pathname).toContain(`/exports/${P}/${ID1}/export.zip`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.download_url).toBeUndefined();
+    expect(failed.error.message).toBe('bad line');
+  });
+
+  it('counts the shards done while RUNNING', async () => {
+    storeRecord(record(ID1, { status: 'RUNNING', archive: null, progress: { done: 0, total: 4 } }));
+    aws.executions.set(ID1, { name: ID1, input: '{}', status: 'RUNNING' });
+    for (const shard of [0, 2, 3]) aws.put(BUCKETS.exports, workKeys.stats(ID1, shard), '{}');
+    const { body } = await call('GET', `/projects/${P}/exports`);
+    expect(body!.items[0]).toMatchObject({ status: 'RUNNING', progress: { done: 3, total: 4 } });
+    expect(body!.items[0].download_url).toBeUndefined();
+  });
+
+  it.each(['TIMED_OUT', 'ABORTED', 'FAILED'] as const)(
+    'reports FAILED when the record says RUNNING but the execution ended %s',
+    async (status) => {
+      storeRecord(record(ID1, { status: 'RUNNING', archive: null, finished_at: null }));
+      aws.executions.set(ID1, { name: ID1, input: '{}', status });
+      const { body } = await call('GET', `/projects/${P}/exports/${ID1}`);
+      expect(body!.status).toBe('FAILED');
+      expect(body!.error.message).toContain(status);
+      // The record catches up, so that the export can now be deleted.
+      expect(JSON.parse(aws.text(BUCKETS.exports, recordKeys.record(P, ID1))!).status).toBe(
+        'FAILED',
+      );
+      expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(204);
+    },
+  );
+
+  it('keeps QUEUED while the execution is not visible yet', async () => {
+    storeRecord(record(ID1, { status: 'QUEUED', archive: null, finished_at: null }));
+    const { body } = await call('GET', `/projects/${P}/exports/${ID1}`);
+    expect(body!.status).toBe('QUEUED');
+  });
+
+  it('answers 400 to a bad limit or cursor, listing both', async () => {
+    const response = await call('GET', `/projects/${P}/exports`, {
+      query: { limit: '0', cursor: 'not-a-cursor' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.details).toHaveLength(2);
+  });
+});
+
+describe('GET and DELETE /projects/{projectId}/exports/{exportId}', () => {
+  it('GET shows the whole record with its download URL', async () => {
+    storeRecord(record(ID1));
+    const { status, body } = await call('GET', `/projects/${P}/exports/${ID1}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ id: ID1, counts: { items: 20, annotations: 40 }, bytes: 1234 });
+    expect(body!.download_url).toMatch(/^https:\/\//);
+  });
+
+  it('answers 404 for an export that does not exist, and for an id that cannot be one', async () => {
+    expect((await call('GET', `/projects/${P}/exports/${ID1}`)).status).toBe(404);
+    expect((await call('GET', `/projects/${P}/exports/..%2F..%2Fsecrets`)).status).toBe(404);
+    expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(404);
+  });
+
+  it('DELETE removes the archive and the record', async () => {
+    storeRecord(record(ID1));
+    storeRecord(record(ID2));
+    const response = await call('DELETE', `/projects/${P}/exports/${ID1}`);
+    expect(response.status).toBe(204);
+    expect(aws.keys(BUCKETS.exports, `exports/${P}/${ID1}/`)).toEqual([]);
+    expect(aws.keys(BUCKETS.exports, `exports/${P}/${ID2}/`)).toHaveLength(2);
+  });
+
+  it.each(['QUEUED', 'RUNNING'] as const)('DELETE answers 409 while %s', async (status) => {
+    storeRecord(record(ID1, { status, archive: null }));
+    aws.executions.set(ID1, { name: ID1, input: '{}', status: 'RUNNING' });
+    const response = await call('DELETE', `/projects/${P}/exports/${ID1}`);
+    expect(response.status).toBe(409);
+    expect(response.body!.error.message).toContain(status);
+    expect(aws.keys(BUCKETS.exports, `exports/${P}/${ID1}/`)).toHaveLength(1);
+  });
+});
+
+describe('routing', () => {
+  it('answers 404 to an unknown resource and 405 to a method the resource lacks', async () => {
+    expect((await call('GET', '/nowhere')).status).toBe(404);
+    const wrong = await call('PUT', `/projects/${P}/exports`, { body: odRequest });
+    expect(wrong.status).toBe(405);
+    expect(wrong.body!.error.message).toContain('GET, POST');
+  });
+});
+
+describe('failures of S3 and Step Functions', () => {
+  const expectInternal = (response: Awaited<ReturnType<typeof call>>, leaked: string[]) => {
+    expect(response.status).toBe(500);
+    expect(response.body!.error.code).toBe('InternalError');
+    expect(response.body!.error.details).toEqual({ requestId: 'gateway-request-1' });
+    expect(response.body!.error.message).toContain('gateway-request-1');
+    for (const text of leaked) expect(JSON.stringify(response.body)).not.toContain(text);
+  };
+
+  beforeEach(() => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  });
+
+  it('answers 500 with a request id when S3 fails reading a record', async () => {
+    storeRecord(record(ID1));
+    aws.s3Mock.on(GetObjectCommand).rejects(
+      Object.assign(new Error('We encountered an internal error at export-bucket'), {
+        name: 'InternalError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
+    expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
+      'export-bucket',
+      'internal error at',
+    ]);
+  });
+
+  it('answers 500 when S3 denies a listing', async () => {
+    aws.s3Mock.on(ListObjectsV2Command).rejects(
+      Object.assign(new Error('Access Denied for arn:aws:iam::123456789012:role/x'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    expectInternal(await call('GET', `/projects/${P}/exports`), ['arn:aws', 'AccessDenied']);
+  });
+
+  it('answers 500 when S3 fails writing the record, and starts nothing', async () => {
+    aws.s3Mock.on(PutObjectCommand).rejects(
+      Object.assign(new Error('slow down'), {
+        name: 'SlowDown',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    expectInternal(await call('POST', `/projects/${P}/exports`, { body: odRequest }), ['SlowDown']);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('answers 500 when StartExecution fails, and the record says FAILED instead of QUEUED', async () => {
+    aws.sfnMock.on(StartExecutionCommand).rejects(
+      Object.assign(new Error('State machine arn:aws:states:secret is throttled'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expectInternal(
+      await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, password: 'pw' } }),
+      ['arn:aws', 'Throttling'],
+    );
+    const [key] = aws.keys(BUCKETS.exports, `exports/${P}/`);
+    const stored = JSON.parse(aws.text(BUCKETS.exports, key!)!) as ExportRecord;
+    expect(stored.status).toBe('FAILED');
+    expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
+  });
+
+  it('answers 500 when DescribeExecution fails', async () => {
+    storeRecord(record(ID1, { status: 'RUNNING', archive: null }));
+    aws.sfnMock.on(DescribeExecutionCommand).rejects(
+      Object.assign(new Error('User arn:aws:sts::1:assumed-role is not authorized'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
+      'arn:aws',
+      'not authorized',
+    ]);
+  });
+
+  it('logs the internals it does not show, without the request body', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    aws.sfnMock.on(StartExecutionCommand).rejects(new Error('boom inside'));
+    await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, password: 'hunter2' } });
+    const logged = log.mock.calls.map((c) => String(c[0])).join('\n');
+    expect(logged).toContain('boom inside');
+    expect(logged).toContain('gateway-request-1');
+    expect(logged).not.toContain('hunter2');
+  });
+});
