@@ -21,7 +21,7 @@ import { TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from '@zip.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import type { Annotation, Dataset, DatasetItem, Project, Task } from '../shared/model/types';
 import { storeKeys } from '../shared/store/keys';
@@ -78,7 +78,7 @@ function readOutputs(): Outputs {
 }
 
 /** A tiny object-detection project: two images, three boxes, two classes. */
-function sampleProject(projectId: string) {
+export function sampleProject(projectId: string) {
   const now = '2024-05-01T12:00:00.000Z';
   const image = (width: number, height: number, shade: number): Buffer => {
     const png = new PNG({ width, height });
@@ -137,7 +137,7 @@ function sampleProject(projectId: string) {
   return { project, dataset, media, items, task, annotations };
 }
 
-async function seed(s3: S3Client, bucket: string, sample: ReturnType<typeof sampleProject>) {
+export async function seed(s3: S3Client, bucket: string, sample: ReturnType<typeof sampleProject>) {
   const p = sample.project.id;
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
   const objects: [string, string | Buffer][] = [
@@ -255,7 +255,7 @@ async function download(s3: S3Client, bucket: string, view: ExportView): Promise
   return object.Body!.transformToByteArray();
 }
 
-async function verifyArchive(
+export async function verifyArchive(
   bytes: Uint8Array,
   password: string,
   sample: ReturnType<typeof sampleProject>,
@@ -414,9 +414,12 @@ async function main(): Promise<void> {
   console.log('LocalStack end-to-end check passed.');
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof CheckFailed)
-    console.error(`LocalStack end-to-end check failed: ${error.message}`);
-  else console.error('LocalStack end-to-end check failed:', error);
-  process.exit(1);
-});
+// Run as a script; imported (to check the checks against the embedded stack), do nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    if (error instanceof CheckFailed)
+      console.error(`LocalStack end-to-end check failed: ${error.message}`);
+    else console.error('LocalStack end-to-end check failed:', error);
+    process.exit(1);
+  });
+}
