@@ -1,6 +1,13 @@
-import archiver from 'archiver';
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  bufferSmall,
+  createArchive,
+  createDigestStream,
+  fetchAhead,
+  type ZipArchive,
+} from '../archive';
 import {
   deleteKey,
   deletePrefix,
@@ -11,10 +18,11 @@ import {
   putStream,
   readLines,
 } from '../aws/s3';
+import { NotFoundError } from '../errors';
 import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
 import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
-import { extension, safeName } from '../names';
+import { safeName } from '../names';
 import { decodeBundle } from './bundle';
 import { readPlan } from './plan';
 import type { SourceEntry } from './render';
@@ -29,28 +37,10 @@ import {
 
 export const GENERATOR = { name: 'annotation-export', version: '0.1.0' };
 
-/** Extensions whose data is already compressed: stored, not deflated again (DESIGN §10). */
-const COMPRESSED = new Set([
-  'jpg',
-  'jpeg',
-  'png',
-  'webp',
-  'gif',
-  'mp4',
-  'mov',
-  'avi',
-  'mkv',
-  'webm',
-  'zip',
-  'gz',
-  'bz2',
-  'xz',
-  '7z',
-  'zst',
-]);
-
 /** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
 const FETCH_AHEAD = 8;
+/** Source objects up to this size are downloaded whole while fetched ahead; larger ones stream. */
+const SMALL_SOURCE_BYTES = 4 * 1024 * 1024;
 
 interface ArchiveEntry {
   path: string;
@@ -68,21 +58,19 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
   const record = await records.get(ref.projectId, ref.exportId);
   const archiveKey = recordKeys.archive(ref.projectId, ref.exportId, safeName(record.name));
 
-  const zip = archiver('zip', { zlib: { level: 6 }, forceZip64: false });
-  const digest = createHash('sha256');
-  let bytes = 0;
-  const counted = zip.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        digest.update(chunk);
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    }),
-  );
-  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, counted, 'application/zip');
-  const failed = new Promise<never>((_, reject) => zip.on('error', reject));
-  const writer = new EntryWriter(zip);
+  const archive = createArchive({
+    password: record.encryption ? await readPassword(deps, ref.exportId) : undefined,
+    encryption: record.encryption ?? undefined,
+    // Entry times from the export's creation: the same export gives the same bytes.
+    date: new Date(plan.createdAt),
+  });
+  const digest = createDigestStream();
+  // A failure on either side stops the other: a failed upload no longer drains the archive (its
+  // appends would wait forever), a failed archive must not complete the upload.
+  pipeline(archive.stream, digest).catch(() => undefined);
+  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, digest, 'application/zip');
+  uploaded.catch((error: Error) => archive.abort(error));
+  const writer = new EntryWriter(archive);
 
   const work = (async () => {
     const stats = await readStats(deps, plan);
@@ -132,20 +120,21 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
     const manifest = buildManifest(plan, record, stats);
     await writer.add('manifest.json', JSON.stringify(manifest, null, 2));
     const checksums = writer.entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
-    zip.append(checksums, { name: 'checksums.sha256' });
-    await zip.finalize();
+    await archive.append('checksums.sha256', checksums);
+    await archive.finalize();
     return { manifest, stats };
   })();
+  work.catch((error: Error) => archive.abort(error));
 
-  const [{ manifest, stats }] = await Promise.race([Promise.all([work, uploaded]), failed]);
+  const [{ manifest, stats }] = await Promise.all([work, uploaded]);
   const finished = await records.update(ref.projectId, ref.exportId, {
     status: 'SUCCEEDED',
     finished_at: new Date().toISOString(),
     progress: { done: plan.shards.length, total: plan.shards.length },
     archive: {
       key: archiveKey,
-      bytes,
-      sha256: digest.digest('hex'),
+      bytes: digest.bytes,
+      sha256: digest.sha256(),
       files: writer.entries.length + 1,
     },
     counts: manifest.totals,
@@ -164,46 +153,67 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
 class EntryWriter {
   readonly entries: ArchiveEntry[] = [];
 
-  constructor(private readonly zip: archiver.Archiver) {}
+  constructor(private readonly archive: ZipArchive) {}
 
   async add(path: string, body: Readable | string | Uint8Array): Promise<void> {
+    if (!(body instanceof Readable)) {
+      const bytes =
+        typeof body === 'string'
+          ? Buffer.from(body, 'utf8')
+          : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await this.archive.append(path, bytes);
+      this.entries.push({ path, sha256 });
+      return;
+    }
     const hash = createHash('sha256');
-    const source = body instanceof Readable ? body : Readable.from([Buffer.from(body)]);
-    const hashed = new PassThrough();
-    source.on('data', (chunk: Buffer) => hash.update(chunk));
-    source.on('error', (error) => hashed.destroy(error));
-    source.pipe(hashed);
-    const written = new Promise<void>((resolve, reject) => {
-      const onEntry = (entry: archiver.EntryData) => {
-        if (entry.name !== path) return;
-        this.zip.off('entry', onEntry);
-        resolve();
-      };
-      this.zip.on('entry', onEntry);
-      hashed.on('error', reject);
+    const hashed = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
     });
-    this.zip.append(hashed, { name: path, store: COMPRESSED.has(extension(path)) });
-    await written;
+    body.once('error', (error) => hashed.destroy(error));
+    body.pipe(hashed);
+    await this.archive.append(path, hashed);
     this.entries.push({ path, sha256: hash.digest('hex') });
   }
 
-  /** Copies store objects in order with up to FETCH_AHEAD requests in flight. */
+  /**
+   * Copies store objects in order while up to FETCH_AHEAD of the next ones are being fetched
+   * (small ones downloaded whole), so that S3's latency overlaps with writing the zip.
+   */
   async addSources(
     sources: AsyncIterable<SourceEntry>,
     open: (key: string) => Promise<Readable>,
   ): Promise<void> {
-    const window: Array<{ path: string; stream: Promise<Readable> }> = [];
-    const drainOne = async () => {
-      const next = window.shift()!;
-      await this.add(next.path, await next.stream);
-    };
-    for await (const source of sources) {
-      const stream = open(source.key);
-      stream.catch(() => undefined); // awaited in order below; avoids an unhandled rejection meanwhile
-      window.push({ path: source.path, stream });
-      if (window.length >= FETCH_AHEAD) await drainOne();
-    }
-    while (window.length > 0) await drainOne();
+    const opened = fetchAhead(
+      sources,
+      async (source) => ({
+        path: source.path,
+        body: await bufferSmall(await open(source.key), SMALL_SOURCE_BYTES),
+      }),
+      {
+        concurrency: FETCH_AHEAD,
+        discard: ({ body }) => {
+          if (body instanceof Readable) body.destroy();
+        },
+      },
+    );
+    for await (const { path, body } of opened) await this.add(path, body);
+  }
+}
+
+/** The password the starter put apart (DESIGN §15); package deletes it once the archive exists. */
+async function readPassword(deps: PipelineDeps, exportId: string): Promise<string> {
+  try {
+    return await getText(deps.s3, deps.exportBucket, recordKeys.secret(exportId));
+  } catch (error) {
+    if (error instanceof NotFoundError)
+      throw new NotFoundError(`the password of export ${exportId} is no longer available`, {
+        cause: error,
+      });
+    throw error;
   }
 }
 
