@@ -85,7 +85,7 @@ export async function planExport(
       items.push(entry);
     }
     if (!task) continue;
-    for await (const annotation of annotationsWithItems(store, task, dataset, byIndex)) {
+    for await (const annotation of store.annotations(task, dataset.id, new Set(byIndex.keys()))) {
       const entry = byIndex.get(annotation.dataset_item_index)!;
       if (entry.latestUpdate === null || annotation.updated_at > entry.latestUpdate)
         entry.latestUpdate = annotation.updated_at;
@@ -174,24 +174,6 @@ function inDateRange(request: ExportRequest, task: Task | null): (item: PlannedI
     const t = Date.parse(when);
     return t >= from && t < to;
   };
-}
-
-async function* annotationsWithItems(
-  store: StoreReader,
-  task: Task,
-  dataset: Dataset,
-  items: Map<number, PlannedItem>,
-) {
-  let line = 0;
-  for await (const annotation of store.annotations(task, dataset.id)) {
-    line++;
-    if (!items.has(annotation.dataset_item_index)) {
-      throw new ValidationError(
-        `annotations/${dataset.id}.jsonl line ${line}: dataset_item_index ${annotation.dataset_item_index} is not an item of dataset ${dataset.id}`,
-      );
-    }
-    yield annotation;
-  }
 }
 
 /**

@@ -16,7 +16,7 @@ export const storeKeys = {
 
 /** How a store key is named in user-facing messages: relative to its project (`annotations/d1.jsonl`). */
 export function displayKey(key: string): string {
-  const task = key.match(/^projects\/[^/]+\/tasks\/[^/]+\/(.*)$/);
+  const task = key.match(/^projects\/[^/]+\/tasks\/[^/]+\/(annotations\/.*)$/);
   if (task) return task[1]!;
   const dataset = key.match(/^projects\/[^/]+\/datasets\/([^/]+)\/(.*)$/);
   if (dataset) return `datasets/${dataset[1]}/${dataset[2]}`;

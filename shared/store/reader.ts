@@ -84,14 +84,27 @@ export class StoreReader {
     }
   }
 
-  /** A task's annotations on a dataset; a dataset the task has not annotated yet has none. */
-  async *annotations(task: Task, datasetId: string): AsyncIterable<Annotation> {
+  /**
+   * A task's annotations on a dataset; a dataset the task has not annotated yet has none. With
+   * `itemIndices`, an annotation of an item the dataset does not have is a problem of its line.
+   */
+  async *annotations(
+    task: Task,
+    datasetId: string,
+    itemIndices?: ReadonlySet<number>,
+  ): AsyncIterable<Annotation> {
     const key = storeKeys.annotations(this.projectId, task.id, datasetId);
     const classIds = new Set(task.classes.map((c) => c.id));
     for await (const { value, where } of this.lines(key, `annotations of ${datasetId}`, {
       optional: true,
     })) {
-      yield parseAnnotation(value, where, classIds);
+      const annotation = parseAnnotation(value, where, classIds);
+      if (itemIndices && !itemIndices.has(annotation.dataset_item_index)) {
+        throw new ValidationError(
+          `${where}: dataset_item_index ${annotation.dataset_item_index} is not an item of dataset ${datasetId}`,
+        );
+      }
+      yield annotation;
     }
   }
 

@@ -1,7 +1,8 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKeys } from '../../shared/aws/s3';
 import { boxCorners, pointsBounds } from '../../shared/geometry';
+import { startExport } from '../../shared/exports/start';
 import { storeKeys } from '../../shared/store/keys';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
@@ -193,5 +194,82 @@ describe('the export state machine on the local stack', () => {
         new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: text }),
       );
     }
+  });
+
+  it('fails naming the line of an unknown class id and of an annotation of a missing item', async () => {
+    const key = storeKeys.annotations(
+      SAMPLE_PROJECT_ID,
+      SAMPLE_TASK_IDS.instanceSegmentation,
+      'streets',
+    );
+    const original = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    );
+    const text = await original.Body!.transformToString();
+    const lines = text.trimEnd().split('\n');
+    try {
+      lines[4] = JSON.stringify({ ...JSON.parse(lines[4]!), class_id: 99 });
+      lines[6] = JSON.stringify({ ...JSON.parse(lines[6]!), dataset_item_index: 500 });
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
+      );
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'annotations',
+        taskId: SAMPLE_TASK_IDS.instanceSegmentation,
+        format: 'coco',
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.message).toBe(
+        'annotations/streets.jsonl line 5: class_id 99 is not a class of the task',
+      );
+      lines[4] = text.trimEnd().split('\n')[4]!;
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
+      );
+      const second = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'annotations',
+        taskId: SAMPLE_TASK_IDS.instanceSegmentation,
+        format: 'coco',
+      });
+      expect(second.error?.message).toBe(
+        'annotations/streets.jsonl line 7: dataset_item_index 500 is not an item of dataset streets',
+      );
+    } finally {
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: text }),
+      );
+    }
+  });
+
+  it('fails naming a missing media object', async () => {
+    const key = storeKeys.media(SAMPLE_PROJECT_ID, 'parks', 'parks_004.png');
+    const original = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    );
+    const body = Buffer.from(await original.Body!.transformToByteArray());
+    await stack.s3.send(new DeleteObjectCommand({ Bucket: stack.config.dataBucket, Key: key }));
+    try {
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'both',
+        taskId: SAMPLE_TASK_IDS.objectDetection,
+        format: 'yolo_darknet',
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.message).toBe(`${key} does not exist`);
+    } finally {
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: body }),
+      );
+    }
+  });
+
+  it('refuses to start an export of a task that does not exist', async () => {
+    const started = startExport(stack.startDeps(), SAMPLE_PROJECT_ID, {
+      type: 'annotations',
+      taskId: 'nope',
+      format: 'coco',
+    });
+    await expect(started).rejects.toThrow('task nope does not exist (tasks/nope/task.json)');
+    await expect(started).rejects.toHaveProperty('name', 'NotFoundError');
   });
 });
