@@ -2,6 +2,7 @@
  * `npm run demo`: starts the embedded stack, seeds the sample project, exports every allowed
  * (task, format) pair through the state machine, leaves the zips in ./exports/ and prints a table.
  */
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allowedFormats } from '../shared/formats/index';
@@ -60,6 +61,29 @@ async function main(): Promise<void> {
       }
     }
 
+    // A split, AES-256-protected export; DEMO_PASSWORD fixes its password (CI checks it with 7z).
+    const password = process.env.DEMO_PASSWORD ?? randomBytes(9).toString('base64url');
+    const detection = sample.tasks.find((t) => t.task.type === 'object_detection')!.task;
+    runs.push({
+      label: 'coco:split-aes256',
+      task: `${detection.name} (${detection.type})`,
+      request: {
+        type: 'both',
+        taskId: detection.id,
+        format: 'coco',
+        split: {
+          subsets: [
+            { name: 'train', percent: 70 },
+            { name: 'val', percent: 20 },
+            { name: 'test', percent: 10 },
+          ],
+          seed: 0,
+        },
+        password,
+      },
+      note: `password ${password}`,
+    });
+
     const rows: Row[] = [];
     const header: Row = {
       task: 'task',
@@ -88,7 +112,7 @@ async function main(): Promise<void> {
         seconds,
         note:
           record.status === 'SUCCEEDED'
-            ? (run.note ?? file)
+            ? [file, run.note].filter(Boolean).join(', ')
             : `${record.status}: ${record.error?.message}`,
       };
       rows.push(row);
