@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
+  AccessLogField,
   AccessLogFormat,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
@@ -65,17 +66,24 @@ export class ExportApi extends Construct {
       deployOptions: {
         stageName: API_STAGE,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
+        // Who called what and how it went, including the Cognito user and why a request was
+        // refused before reaching the function; never headers or bodies.
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            time: AccessLogField.contextRequestTime(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            user: AccessLogField.contextAuthorizerClaims('sub'),
+            method: AccessLogField.contextHttpMethod(),
+            resource: AccessLogField.contextResourcePath(),
+            path: AccessLogField.contextPath(),
+            status: AccessLogField.contextStatus(),
+            error: AccessLogField.contextErrorResponseType(),
+            latencyMs: AccessLogField.contextResponseLatency(),
+            integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
+            bytes: AccessLogField.contextResponseLength(),
+          }),
+        ),
         loggingLevel: MethodLoggingLevel.ERROR,
         // Request bodies carry archive passwords, which must never reach a log (DESIGN §15).
         dataTraceEnabled: false,

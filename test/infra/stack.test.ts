@@ -273,6 +273,20 @@ describe('API', () => {
     ]);
   });
 
+  it('logs who called what and how it went, and nothing of the request body', () => {
+    const [, stage] = only('AWS::ApiGateway::Stage');
+    const format = (stage.Properties!.AccessLogSetting as { Format: string }).Format;
+    expect(JSON.parse(format)).toMatchObject({
+      requestId: '$context.requestId',
+      user: '$context.authorizer.claims.sub',
+      method: '$context.httpMethod',
+      resource: '$context.resourcePath',
+      status: '$context.status',
+      error: '$context.error.responseType',
+    });
+    expect(format).not.toMatch(/\$input|requestOverride|header/i);
+  });
+
   it('logs access, never request bodies, and throttles', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: { DestinationArn: Match.anyValue() },
