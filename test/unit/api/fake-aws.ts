@@ -32,6 +32,8 @@ export interface FakeAws {
   sfnMock: AwsClientStub<SFNClient>;
   /** `{bucket}/{key}` → body. */
   objects: Map<string, Buffer>;
+  /** `{bucket}/{key}` → user metadata. */
+  metadata: Map<string, Record<string, string>>;
   executions: Map<string, FakeExecution>;
   text(bucket: string, key: string): string | undefined;
   put(bucket: string, key: string, body: string): void;
@@ -69,6 +71,7 @@ export function fakeAws(): FakeAws {
   const s3Mock = mockClient(s3);
   const sfnMock = mockClient(sfn);
   const objects = new Map<string, Buffer>();
+  const metadata = new Map<string, Record<string, string>>();
   const executions = new Map<string, FakeExecution>();
   const keys = (bucket: string, prefix = '') =>
     [...objects.keys()]
@@ -79,7 +82,14 @@ export function fakeAws(): FakeAws {
   s3Mock.on(GetObjectCommand).callsFake(({ Bucket, Key }: { Bucket: string; Key: string }) => {
     const body = objects.get(`${Bucket}/${Key}`);
     if (!body) throw s3Error('NoSuchKey', 404);
-    return { Body: Readable.from([body]), ContentLength: body.length };
+    const stream = Object.assign(Readable.from([body]), {
+      transformToByteArray: async () => new Uint8Array(body),
+    });
+    return {
+      Body: stream,
+      ContentLength: body.length,
+      Metadata: metadata.get(`${Bucket}/${Key}`) ?? {},
+    };
   });
   s3Mock.on(HeadObjectCommand).callsFake(({ Bucket, Key }: { Bucket: string; Key: string }) => {
     const body = objects.get(`${Bucket}/${Key}`);
@@ -94,15 +104,18 @@ export function fakeAws(): FakeAws {
         Key,
         Body,
         IfNoneMatch,
+        Metadata,
       }: {
         Bucket: string;
         Key: string;
         Body: unknown;
         IfNoneMatch?: string;
+        Metadata?: Record<string, string>;
       }) => {
         if (IfNoneMatch === '*' && objects.has(`${Bucket}/${Key}`))
           throw s3Error('PreconditionFailed', 412);
         objects.set(`${Bucket}/${Key}`, await bodyBytes(Body));
+        metadata.set(`${Bucket}/${Key}`, Metadata ?? {});
         return {};
       },
     );
@@ -140,7 +153,10 @@ export function fakeAws(): FakeAws {
     .on(DeleteObjectsCommand)
     .callsFake(
       ({ Bucket, Delete }: { Bucket: string; Delete: { Objects: Array<{ Key: string }> } }) => {
-        for (const { Key } of Delete.Objects) objects.delete(`${Bucket}/${Key}`);
+        for (const { Key } of Delete.Objects) {
+          objects.delete(`${Bucket}/${Key}`);
+          metadata.delete(`${Bucket}/${Key}`);
+        }
         return {};
       },
     );
@@ -180,9 +196,13 @@ export function fakeAws(): FakeAws {
     s3Mock,
     sfnMock,
     objects,
+    metadata,
     executions,
     text: (bucket, key) => objects.get(`${bucket}/${key}`)?.toString('utf8'),
-    put: (bucket, key, body) => void objects.set(`${bucket}/${key}`, Buffer.from(body)),
+    put: (bucket, key, body) => {
+      objects.set(`${bucket}/${key}`, Buffer.from(body));
+      metadata.delete(`${bucket}/${key}`);
+    },
     keys,
   };
 }

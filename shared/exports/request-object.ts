@@ -1,0 +1,184 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getTextIfExists, putText } from '../aws/s3';
+import {
+  classifyAwsError,
+  ERROR_TABLE,
+  errorName,
+  ExportError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../errors';
+import { MAX_BODY_BYTES } from '../api/body';
+import { exportIdFor } from './ids';
+import { recordKeys } from './record';
+import { startExport, type StartDeps } from './start';
+
+/**
+ * S3 request objects (DESIGN §12): `requests/{projectId}/{name}.json` in the data bucket holds the
+ * same body as POST /exports; the outcome goes to `requests/{projectId}/{name}.status.json`.
+ */
+export const REQUEST_KEY = /^requests\/([^/]+)\/(.+)\.json$/;
+export const STATUS_SUFFIX = '.status.json';
+/** Object metadata marking a request object this service rewrote (its password removed). */
+export const PROCESSED_METADATA = 'annotation-export-processed';
+
+export const statusKeyOf = (requestKey: string) => requestKey.replace(/\.json$/, STATUS_SUFFIX);
+
+export type RequestStatus =
+  | {
+      status: 'STARTED';
+      request: string;
+      projectId: string;
+      exportId: string;
+      record: string;
+      at: string;
+    }
+  | {
+      status: 'REJECTED' | 'ERROR';
+      request: string;
+      projectId: string;
+      error: { code: string; message: string; details: string[] };
+      at: string;
+    };
+
+export interface RequestObjectEvent {
+  bucket: string;
+  /** The key as S3 notifications carry it: URL-encoded, spaces as `+`. */
+  key: string;
+  eventTime?: string;
+  /** Distinguishes writes of the same key; with the time it seeds the export id. */
+  sequencer?: string;
+  eTag?: string;
+}
+
+/** S3 notifications URL-encode keys, with `+` for spaces. */
+export function decodeEventKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
+  }
+}
+
+function rejection(error: unknown): { code: string; message: string; details: string[] } {
+  const name = errorName(error);
+  const status = ERROR_TABLE[name]?.status ?? 500;
+  if (error instanceof ExportError && status >= 400 && status < 500)
+    return {
+      code: name,
+      message: error.message,
+      details: error.details.length > 0 ? error.details : [error.message],
+    };
+  return { code: 'InternalError', message: 'the export could not be started', details: [] };
+}
+
+/**
+ * Starts the export a request object asks for, or says why it cannot. Returns undefined for
+ * objects that are not requests: status objects and request objects this function rewrote.
+ * A password in the object goes to the secret store and the object is rewritten without it, once
+ * the request is accepted or rejected. Failures of S3 or Step Functions are thrown (after writing
+ * an ERROR status) so that the invocation is retried, with the same export id.
+ */
+export async function handleRequestObject(
+  deps: StartDeps,
+  event: RequestObjectEvent,
+): Promise<RequestStatus | undefined> {
+  const key = decodeEventKey(event.key);
+  const match = REQUEST_KEY.exec(key);
+  if (!match || key.endsWith(STATUS_SUFFIX)) return undefined;
+  const projectId = match[1]!;
+  const at = new Date();
+  const statusKey = statusKeyOf(key);
+
+  let object;
+  try {
+    object = await deps.s3.send(new GetObjectCommand({ Bucket: event.bucket, Key: key }));
+  } catch (error) {
+    const e = error as { name?: string };
+    // Deleted again before this ran: nothing to start and nothing to answer.
+    if (e?.name === 'NoSuchKey') return undefined;
+    throw classifyAwsError(error, `reading ${key}`);
+  }
+  if (object.Metadata?.[PROCESSED_METADATA]) return undefined;
+  const bytes = await object.Body!.transformToByteArray();
+
+  const exportId = exportIdFor(
+    event.eventTime ? new Date(event.eventTime) : at,
+    [event.bucket, key, event.sequencer ?? '', event.eTag ?? ''].join('\n'),
+  );
+  // A repeated delivery of the same notification: its export has started already.
+  const previous = await getTextIfExists(deps.s3, event.bucket, statusKey);
+  if (previous) {
+    const status = JSON.parse(previous) as RequestStatus;
+    if (status.status === 'STARTED' && status.exportId === exportId) return status;
+  }
+
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    body = undefined;
+  }
+  let outcome: RequestStatus;
+  try {
+    if (bytes.byteLength > MAX_BODY_BYTES)
+      throw new PayloadTooLargeError(
+        `the request is ${bytes.byteLength} bytes; at most ${MAX_BODY_BYTES} are accepted`,
+      );
+    if (body === undefined) throw new ValidationError(`${key} is not valid JSON`);
+    const record = await startExport(deps, projectId, body, exportId);
+    outcome = {
+      status: 'STARTED',
+      request: key,
+      projectId,
+      exportId: record.id,
+      record: recordKeys.record(projectId, record.id),
+      at: at.toISOString(),
+    };
+  } catch (error) {
+    const reason = rejection(error);
+    outcome = {
+      status: reason.code === 'InternalError' ? 'ERROR' : 'REJECTED',
+      request: key,
+      projectId,
+      error: reason,
+      at: at.toISOString(),
+    };
+    // A failure of S3 or Step Functions leaves the object as it is, for the retried invocation.
+    if (outcome.status === 'REJECTED')
+      await removePassword(deps, event.bucket, key, body, 'rejected');
+    await putText(deps.s3, event.bucket, statusKey, JSON.stringify(outcome, null, 2));
+    if (outcome.status === 'ERROR') throw error;
+    return outcome;
+  }
+  await removePassword(deps, event.bucket, key, body, exportId);
+  await putText(deps.s3, event.bucket, statusKey, JSON.stringify(outcome, null, 2));
+  return outcome;
+}
+
+/** Rewrites a request object without its password, marked so that its own notification is ignored. */
+async function removePassword(
+  deps: StartDeps,
+  bucket: string,
+  key: string,
+  body: unknown,
+  marker: string,
+): Promise<void> {
+  if (body === null || typeof body !== 'object' || !('password' in body)) return;
+  const { password: _password, ...rest } = body as Record<string, unknown>;
+  const text = JSON.stringify(rest, null, 2);
+  try {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: text,
+        ContentType: 'application/json',
+        ContentLength: Buffer.byteLength(text),
+        Metadata: { [PROCESSED_METADATA]: marker },
+      }),
+    );
+  } catch (error) {
+    throw classifyAwsError(error, `rewriting ${key}`);
+  }
+}
