@@ -1,4 +1,5 @@
 import type { Task } from '../model/types';
+import { safeName } from '../names';
 
 /** A task class as masks use it: its pixel value and the name its binary masks carry. */
 export interface MaskClass {
@@ -16,7 +17,7 @@ export function maskClasses(task: Task): Map<number, MaskClass> {
   const byId = new Map<number, MaskClass>();
   const sorted = [...task.classes].sort((a, b) => a.id - b.id);
   sorted.forEach((c, position) => {
-    const safe = classFileName(c.name);
+    const safe = safeName(c.name);
     let fileName = safe;
     // Case-insensitive: two classes must not share a file on Windows or macOS either.
     for (let n = 2; taken.has(fileName.toLowerCase()); n++) fileName = `${safe} (${n})`;
@@ -24,18 +25,4 @@ export function maskClasses(task: Task): Map<number, MaskClass> {
     byId.set(c.id, { id: c.id, name: c.name, value: position + 1, fileName });
   });
   return byId;
-}
-
-/**
- * A class name as part of a file name: no `/ \ : * ? " < > |`, no control characters, no `..`,
- * no leading dots or trailing dots and spaces (DESIGN §7's rules for names).
- */
-export function classFileName(name: string): string {
-  const safe = name
-    // eslint-disable-next-line no-control-regex
-    .replace(/[/\\:*?"<>|\u0000-\u001f\u007f]/g, '_')
-    .replace(/\.\.+/g, '_')
-    .replace(/^[.\s]+/, '')
-    .replace(/[.\s]+$/, '');
-  return safe.length > 0 ? safe : '_';
 }

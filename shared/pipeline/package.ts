@@ -83,12 +83,11 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
       await writer.addSources(sourcesOf(deps, plan.exportId, shard.index), (key) =>
         getStream(deps.s3, deps.dataBucket, key),
       );
-      const bundle = await getBytes(
-        deps.s3,
-        deps.exportBucket,
-        workKeys.bundle(plan.exportId, shard.index),
-      );
-      for (const file of decodeBundle(bundle)) await writer.add(file.path, file.body);
+      const bundles = workKeys.bundles(plan.exportId, shard.index);
+      for await (const { key } of listKeys(deps.s3, deps.exportBucket, bundles)) {
+        const bundle = await getBytes(deps.s3, deps.exportBucket, key);
+        for (const file of decodeBundle(bundle)) await writer.add(file.path, file.body);
+      }
       const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
       const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
       const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;

@@ -22,6 +22,9 @@ export interface SourceEntry {
   key: string;
 }
 
+/** Per-item files staged per object: big enough to save requests, small enough for flat memory. */
+const BUNDLE_BYTES = 32 * 1024 * 1024;
+
 /**
  * Render (or masks) for one shard (DESIGN §11): reads the shard's input, runs the format's pure
  * renderer, and stages its files with their archive paths: per-item files in one bundle object,
@@ -51,7 +54,23 @@ export async function renderShard(
 
   const warnings: string[] = [];
   const sources: SourceEntry[] = [];
-  const bundled: Array<{ path: string; body: string | Uint8Array }> = [];
+  let bundled: Array<{ path: string; body: string | Uint8Array }> = [];
+  let bundledBytes = 0;
+  let bundles = 0;
+  // Bundles are cut at BUNDLE_BYTES so that a shard of large masks never sits whole in memory.
+  const flushBundle = async () => {
+    if (bundled.length === 0) return;
+    const body = encodeBundle(bundled);
+    bundled = [];
+    bundledBytes = 0;
+    await putText(
+      deps.s3,
+      deps.exportBucket,
+      workKeys.bundle(ref.exportId, shard.index, bundles++),
+      body,
+      'application/octet-stream',
+    );
+  };
   let annotations = 0;
   if (plan.format && plan.task) {
     const format = formatFor(
@@ -83,17 +102,15 @@ export async function renderShard(
           file.body,
           'application/octet-stream',
         );
-      } else bundled.push({ path, body: file.body });
+      } else {
+        bundled.push({ path, body: file.body });
+        bundledBytes += typeof file.body === 'string' ? file.body.length : file.body.byteLength;
+        if (bundledBytes >= BUNDLE_BYTES) await flushBundle();
+      }
     }
     for (const item of items) annotations += item.annotations.length;
   }
-  await putText(
-    deps.s3,
-    deps.exportBucket,
-    workKeys.bundle(ref.exportId, shard.index),
-    encodeBundle(bundled),
-    'application/octet-stream',
-  );
+  await flushBundle();
   if (withDatasets) {
     for (const item of items) {
       if (dataset.media === 'video') {

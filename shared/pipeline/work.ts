@@ -67,7 +67,9 @@ export const workKeys = {
   parts: (id: string) => `work/${id}/parts/`,
   shardParts: (id: string, shard: number) => `work/${id}/parts/${pad(shard)}/`,
   part: (id: string, shard: number, path: string) => `work/${id}/parts/${pad(shard)}/${path}`,
-  bundle: (id: string, shard: number) => `work/${id}/bundles/${pad(shard)}.bin`,
+  bundles: (id: string, shard: number) => `work/${id}/bundles/${pad(shard)}/`,
+  bundle: (id: string, shard: number, n: number) =>
+    `work/${id}/bundles/${pad(shard)}/${pad(n)}.bin`,
   sources: (id: string, shard: number) => `work/${id}/sources/${pad(shard)}.jsonl`,
   statsPrefix: (id: string) => `work/${id}/stats/`,
   stats: (id: string, shard: number) => `work/${id}/stats/${pad(shard)}.json`,

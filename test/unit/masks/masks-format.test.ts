@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
 import { CLASSES_FILE, masks } from '../../../shared/formats/masks';
 import type { ExportItem, MaskKind, Part, RenderInput } from '../../../shared/formats/types';
-import { classFileName, maskClasses } from '../../../shared/masks/classes';
+import { maskClasses } from '../../../shared/masks/classes';
+import { safeName } from '../../../shared/names';
 import type {
   Annotation,
   Dataset,
@@ -445,6 +446,6 @@ describe('mask classes', () => {
       [4, 3, 'a_b (2)'],
       [8, 4, 'A_B (3)'],
     ]);
-    expect(classFileName('...')).toBe('_');
+    expect(safeName('...')).toBe('_');
   });
 });
