@@ -1,0 +1,215 @@
+/**
+ * Package throughput and peak memory (DESIGN §10, §17) with 20 ms added to every S3 request of
+ * package (client middleware), for 1,000 and 10,000 items: a project of N images of 16 KiB with
+ * four boxes each, exported as COCO of type both with an AES-256 password. Plan and render run
+ * first; then package alone runs in its own process, so that its peak RSS is its own (the S3
+ * server lives in the process that prepared the export). Memory must stay flat: the peak for
+ * 10,000 items within 1.25x of that for 1,000.
+ *
+ *   npm run bench package             sizes 1000 and 10000
+ *   npm run bench package -- 500 5000
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { startLocalStack } from '../local/stack';
+import { pipelineDeps } from '../shared/aws/deps';
+import { RecordStore } from '../shared/exports/record';
+import { startExport } from '../shared/exports/start';
+import type { Annotation, DatasetItem, Task } from '../shared/model/types';
+import { packageExport } from '../shared/pipeline/package';
+import { planExport } from '../shared/pipeline/plan';
+import { renderShard } from '../shared/pipeline/render';
+import { StoreWriter } from '../shared/store/writer';
+
+const PROJECT = 'bench';
+const LATENCY_MS = Number(process.env.PACKAGE_BENCH_LATENCY_MS ?? '20');
+const IMAGE_BYTES = 16 * 1024;
+const self = fileURLToPath(import.meta.url);
+
+interface PackageResult {
+  seconds: number;
+  /** CPU time of the package process (all its threads): what a loaded machine takes away. */
+  cpuSeconds: number;
+  peakMB: number;
+  baselineMB: number;
+  bytes: number;
+  files: number;
+}
+
+async function seed(size: number): Promise<void> {
+  const stack = { s3: pipelineDeps().s3, bucket: pipelineDeps().dataBucket };
+  const writer = new StoreWriter(stack.s3, stack.bucket, PROJECT);
+  await writer.project({ id: PROJECT, name: 'Bench', created_at: '2026-01-01T00:00:00Z' });
+  await writer.dataset({ id: 'd', name: 'Images', media: 'image', item_metadata_definitions: [] });
+  const items: DatasetItem[] = [];
+  const annotations: Annotation[] = [];
+  for (let index = 0; index < size; index++) {
+    const name = `img_${String(index).padStart(6, '0')}.jpg`;
+    items.push({
+      index,
+      name,
+      media_key: name,
+      width: 640,
+      height: 480,
+      num_frames: 1,
+      num_channels: 3,
+      bits_per_channel: 8,
+      meta_data: {},
+      created_at: '2026-01-01T00:00:00Z',
+    });
+    for (let k = 0; k < 4; k++) {
+      annotations.push({
+        dataset_item_index: index,
+        frame_index: 0,
+        type: 'Box',
+        class_id: 1 + (k % 2),
+        instance_id: k + 1,
+        box: { x: 20 + k * 140, y: 40 + k * 80, w: 120, h: 100, orientation: null },
+        poly: null,
+        is_open: false,
+        annotators: '',
+        meta_data: {},
+        created_at: '2026-01-01T00:00:00Z',
+        updated_at: '2026-01-01T00:00:00Z',
+      });
+    }
+  }
+  const task: Task = {
+    id: 't',
+    name: 'Boxes',
+    type: 'object_detection',
+    media: 'image',
+    dataset_ids: ['d'],
+    classes: [
+      { id: 1, name: 'a', parent_id: null },
+      { id: 2, name: 'b', parent_id: null },
+    ],
+    rotation_enabled: false,
+    annotation_metadata_definitions: [],
+  };
+  await writer.task(task);
+  await writer.items('d', items);
+  await writer.annotations('t', 'd', annotations);
+  for (let i = 0; i < size; i += 32) {
+    await Promise.all(
+      items
+        .slice(i, i + 32)
+        .map((item) => writer.media('d', item.media_key, randomBytes(IMAGE_BYTES), 'image/jpeg')),
+    );
+  }
+}
+
+/** Prepares one export up to package (store, plan, render), then times package in a child. */
+async function measure(size: number): Promise<void> {
+  const directory = mkdtempSync(join(tmpdir(), 'package-bench-'));
+  const stack = await startLocalStack({ directory, shardItems: 500 });
+  try {
+    await seed(size);
+    // Only the record and the password object: the state machine does not run, the stages do.
+    const sfn = { send: async () => ({}) } as unknown as SFNClient;
+    const record = await startExport({ ...stack.startDeps(), sfn }, PROJECT, {
+      type: 'both',
+      taskId: 't',
+      format: 'coco',
+      password: 'bench-Password-123',
+    });
+    const ref = { exportId: record.id, projectId: PROJECT };
+    const deps = pipelineDeps();
+    const { shards } = await planExport(deps, ref);
+    for (const shard of shards) await renderShard(deps, { ...ref, shard });
+
+    const child = spawn(process.execPath, ['--import', 'tsx', self, '--package', record.id], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (status !== 0) throw new Error(`package of ${size} items failed (status ${status})`);
+    const result = JSON.parse(output.trim().split('\n').pop()!) as PackageResult;
+    const finished = await new RecordStore(stack.s3, stack.config.exportBucket).get(
+      PROJECT,
+      record.id,
+    );
+    if (finished.status !== 'SUCCEEDED') throw new Error(`export ${record.id} did not succeed`);
+    console.log(JSON.stringify({ size, ...result }));
+  } finally {
+    await stack.stop();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** Runs package alone, every S3 request of its client delayed, sampling this process's RSS. */
+async function packageOnly(exportId: string): Promise<void> {
+  const deps = pipelineDeps();
+  deps.s3.middlewareStack.add(
+    (next) => async (args) => {
+      await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'simulatedLatency' },
+  );
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const record = await packageExport(deps, { exportId, projectId: PROJECT });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  const used = process.cpuUsage(cpu);
+  const result: PackageResult = {
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    peakMB: peak / 2 ** 20,
+    baselineMB: baseline / 2 ** 20,
+    bytes: record.archive!.bytes,
+    files: record.archive!.files,
+  };
+  console.log(JSON.stringify(result));
+}
+
+if (process.argv[2] === '--package') {
+  await packageOnly(process.argv[3]!);
+} else if (process.argv[2] === '--measure') {
+  await measure(Number(process.argv[3]));
+} else {
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
+  const [small, large] = sizes.length === 2 ? sizes : [1000, 10_000];
+  console.log(
+    `node ${process.version}; package with ${LATENCY_MS} ms added to every S3 request; ` +
+      `COCO, type both, AES-256, images of ${IMAGE_BYTES / 1024} KiB`,
+  );
+  const results = [small!, large!].map((size) => {
+    // The S3 server's paginated listings need OpenSSL's legacy provider (DESIGN §19).
+    const run = spawnSync(
+      process.execPath,
+      ['--openssl-legacy-provider', '--import', 'tsx', self, '--measure', String(size)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    if (run.status !== 0) throw new Error(`bench of ${size} items failed`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as PackageResult & { size: number };
+  });
+  for (const r of results) {
+    console.log(
+      `${String(r.size).padStart(6)} items  ${r.seconds.toFixed(1).padStart(6)} s ` +
+        `(CPU ${r.cpuSeconds.toFixed(1)} s)  ` +
+        `${(r.size / r.seconds).toFixed(0).padStart(5)} items/s  ` +
+        `${(r.bytes / 2 ** 20 / r.seconds).toFixed(1)} MiB/s  peak ${r.peakMB.toFixed(0)} MB ` +
+        `(at start ${r.baselineMB.toFixed(0)} MB)  archive ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ` +
+        `${r.files} files`,
+    );
+  }
+  const ratio = results[1]!.peakMB / results[0]!.peakMB;
+  console.log(
+    `peak memory ratio ${large}/${small} items: ${ratio.toFixed(2)}x ` +
+      `(target <= 1.25x: ${ratio <= 1.25 ? 'met' : 'MISSED'})`,
+  );
+}
