@@ -181,6 +181,8 @@ function xorInto(target: Buffer, source: Uint8Array, scratch: Buffer): void {
  * arrives; the stream waits for it.
  */
 export class AesEntryEncryptor extends Transform {
+  /** Bytes taken in so far. */
+  bytesIn = 0;
   /** Bytes written so far: the entry's compressed size once the stream has ended. */
   bytesOut = 0;
   private cipher: WinZipAesCtr | null = null;
@@ -215,6 +217,7 @@ export class AesEntryEncryptor extends Transform {
   }
 
   private encipher(chunk: Buffer): Buffer {
+    this.bytesIn += chunk.length;
     const ciphertext = this.cipher!.update(chunk);
     this.mac!.update(ciphertext);
     this.bytesOut += ciphertext.length;
@@ -290,6 +293,7 @@ export class ZipCryptoCipher {
  * (unzip, 7-Zip, zip.js) checks.
  */
 export class ZipCryptoEntryEncryptor extends Transform {
+  bytesIn = 0;
   bytesOut = 0;
   private readonly cipher: ZipCryptoCipher;
   private headerSent = false;
@@ -304,6 +308,7 @@ export class ZipCryptoEntryEncryptor extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.sendHeader();
+    this.bytesIn += chunk.length;
     const ciphertext = this.cipher.encrypt(chunk);
     this.bytesOut += ciphertext.length;
     done(null, ciphertext);

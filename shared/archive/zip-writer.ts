@@ -188,18 +188,22 @@ export class EncryptingZipStream extends ZipStream {
 
   override _smartStream(entry: ZipArchiveEntry, callback: EntryCallback): NodeJS.WritableStream {
     const deflate = this.dataMethod.get(entry) === METHOD_DEFLATED;
-    const plain = new Measure(this.encryption !== 'aes256');
-    const packed = new Measure(false);
+    const withCrc = this.encryption !== 'aes256';
     const encryptor =
       this.encryption === 'aes256'
         ? new AesEntryEncryptor(this.aesKeys!())
         : this.encryption === 'zipcrypto'
           ? new ZipCryptoEntryEncryptor(this.password!, (entry.getTimeDos() >>> 8) & 0xff)
           : null;
-    const stages: Transform[] = [plain];
-    if (deflate) stages.push(createDeflateRaw(this.options.zlib));
-    stages.push(packed);
-    if (encryptor) stages.push(encryptor);
+    // Only the stages this entry needs: each one more is a hop for every chunk of every file.
+    const plain = withCrc || deflate || !encryptor ? new Measure(withCrc) : null;
+    const packed = deflate && !encryptor ? new Measure(false) : null;
+    const stages = [
+      plain as Transform | null,
+      deflate ? createDeflateRaw(this.options.zlib) : null,
+      packed,
+      encryptor,
+    ].filter((stage): stage is Transform => stage !== null);
 
     let failed = false;
     const fail = (error: Error) => {
@@ -213,14 +217,15 @@ export class EncryptingZipStream extends ZipStream {
     const last = stages[stages.length - 1]!;
     last.once('end', () => {
       if (failed) return;
-      entry.setCrc(this.encryption === 'aes256' ? 0 : plain.crc);
-      entry.setSize(plain.bytes);
-      entry.setCompressedSize(encryptor ? encryptor.bytesOut : packed.bytes);
+      const size = plain ? plain.bytes : encryptor!.bytesIn;
+      entry.setCrc(withCrc ? plain!.crc : 0);
+      entry.setSize(size);
+      entry.setCompressedSize(encryptor ? encryptor.bytesOut : packed ? packed.bytes : size);
       this._afterAppend(entry);
       callback(null, entry);
     });
     last.pipe(this, { end: false });
-    return plain;
+    return stages[0]!;
   }
 
   /**

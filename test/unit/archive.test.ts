@@ -77,8 +77,16 @@ function sampleEntries(): TestEntry[] {
   const text = Buffer.from('{"images":[],"annotations":[]}\n'.repeat(2000));
   const photo = randomBytes(150_001);
   const streamed = randomBytes(200_003);
+  const video = randomBytes(1_500_007);
   return [
     { name: 'annotations/ds/coco.json', body: () => text, bytes: text },
+    // Stored and streamed; and a buffer too large to be written in one go.
+    {
+      name: 'datasets/ds/clip.mp4',
+      body: () => Readable.from([video.subarray(0, 99_999), video.subarray(99_999)]),
+      bytes: video,
+    },
+    { name: 'datasets/ds/big.png', body: () => video, bytes: video },
     { name: 'datasets/ds/photo.JPG', body: () => photo, bytes: photo },
     { name: 'datasets/ds/empty.txt', body: () => '', bytes: Buffer.alloc(0) },
     { name: 'datasets/ds/naïve name.txt', body: () => 'ünïcode', bytes: Buffer.from('ünïcode') },
