@@ -3,9 +3,10 @@ import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypt
 import { deleteKey, getTextIfExists } from '../aws/s3';
 import { classifyAwsError, ConflictError, ValidationError } from '../errors';
 import { newExportId } from './ids';
-import { RecordStore, type ExportRecord } from './record';
+import type { ExportRecord } from './record';
 import { validateRequest } from './request';
 import { startExport, type StartDeps } from './start';
+import { findRecord } from './table';
 
 /** What an Idempotency-Key remembers: which export it made, and what body it was sent with. */
 interface IdempotencyEntry {
@@ -94,10 +95,7 @@ export async function startExportIdempotently(
         throw new ConflictError(
           `Idempotency-Key ${JSON.stringify(key)} was used with a different request body`,
         );
-      const record = await new RecordStore(deps.s3, deps.exportBucket).find(
-        projectId,
-        entry.exportId,
-      );
+      const record = await findRecord(deps, projectId, entry.exportId);
       if (record) return { record, replayed: true };
       // The first request under this key may still be creating its export.
       if (now().getTime() - Date.parse(entry.created_at) < IN_FLIGHT_MS)

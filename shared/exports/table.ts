@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { deleteKey, deleteKeys, listKeys } from '../aws/s3';
-import { classifyAwsError, ConflictError, ValidationError } from '../errors';
+import { classifyAwsError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { EXPORT_ID_PATTERN } from './ids';
 import { recordKeys, RecordStore, type ExportRecord } from './record';
@@ -51,6 +51,33 @@ export interface ExportPage {
   next_cursor: string | null;
 }
 
+/**
+ * A record as RecordStore.find reads it, tolerating a read that races with a write: S3 replaces an
+ * object atomically, but the local S3 server (and some S3-compatible stores) can serve an object
+ * that is being rewritten half-written; the next read sees it whole.
+ */
+export async function findRecord(
+  deps: Pick<TableDeps, 's3' | 'exportBucket'>,
+  projectId: string,
+  exportId: string,
+): Promise<ExportRecord | undefined> {
+  const records = new RecordStore(deps.s3, deps.exportBucket);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await records.find(projectId, exportId);
+    } catch (error) {
+      if (!(error instanceof SyntaxError) || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
+async function getRecord(deps: TableDeps, projectId: string, exportId: string) {
+  const record = await findRecord(deps, projectId, exportId);
+  if (!record) throw new NotFoundError(`export ${exportId} does not exist in project ${projectId}`);
+  return record;
+}
+
 /** `arn:...:stateMachine:M` → `arn:...:execution:M:{exportId}`: executions are named after exports. */
 export function executionArn(stateMachineArn: string, exportId: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${exportId}`;
@@ -81,7 +108,7 @@ export async function currentRecord(deps: TableDeps, record: ExportRecord): Prom
   if (execution.status && ENDED_WITHOUT_RECORD.has(execution.status)) {
     // The record may have been closed between reading it and describing the execution.
     const records = new RecordStore(deps.s3, deps.exportBucket);
-    const latest = (await records.find(record.projectId, record.id)) ?? record;
+    const latest = (await findRecord(deps, record.projectId, record.id)) ?? record;
     if (latest.status === 'SUCCEEDED' || latest.status === 'FAILED') return latest;
     const failed: ExportRecord = {
       ...latest,
@@ -160,8 +187,7 @@ export async function getExport(
   projectId: string,
   exportId: string,
 ): Promise<ExportView> {
-  const record = await new RecordStore(deps.s3, deps.exportBucket).get(projectId, exportId);
-  return viewOf(deps, record);
+  return viewOf(deps, await getRecord(deps, projectId, exportId));
 }
 
 /** Export ids of a project, newest first (ids sort by creation time). */
@@ -231,10 +257,9 @@ export async function listExports(
   const ids = await exportIds(deps, projectId);
   const start = page.after ? ids.findIndex((id) => id < page.after!) : 0;
   const chosen = start < 0 ? [] : ids.slice(start, start + page.limit);
-  const records = new RecordStore(deps.s3, deps.exportBucket);
   const rows = await Promise.all(
     chosen.map(async (id) => {
-      const record = await records.find(projectId, id);
+      const record = await findRecord(deps, projectId, id);
       // A folder without a record is an export being deleted: it is no longer in the table.
       return record ? rowOf(await viewOf(deps, record)) : undefined;
     }),
@@ -252,10 +277,7 @@ export async function deleteExport(
   projectId: string,
   exportId: string,
 ): Promise<void> {
-  const record = await currentRecord(
-    deps,
-    await new RecordStore(deps.s3, deps.exportBucket).get(projectId, exportId),
-  );
+  const record = await currentRecord(deps, await getRecord(deps, projectId, exportId));
   if (record.status === 'QUEUED' || record.status === 'RUNNING')
     throw new ConflictError(`export ${exportId} is ${record.status}; delete it once it has ended`);
   // The archive goes first: a record left by an interrupted delete can be deleted again.
