@@ -96,11 +96,6 @@ export class AesKeyPool {
 /** Largest run of data enciphered with one call into OpenSSL: large enough to amortise the call. */
 const RUN_BYTES = 64 * 1024;
 
-/**
- * AES-256-CTR as WinZip uses it: the counter is a 128-bit little-endian integer starting at 1
- * (OpenSSL's CTR mode counts big-endian, so it cannot be used directly). Counter blocks are laid
- * out in bulk, enciphered with AES-256-ECB in one native call, and XORed with the data.
- */
 /*
  * Scratch space shared by every cipher: `update` runs synchronously on the one JS thread, and an
  * archive of 100,000 small files must not allocate (and zero) 128 KiB per entry. Only the low 8
@@ -110,6 +105,11 @@ const counters = Buffer.alloc(RUN_BYTES);
 const counterView = new DataView(counters.buffer, counters.byteOffset, counters.byteLength);
 const alignedScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
 
+/**
+ * AES-256-CTR as WinZip uses it: the counter is a 128-bit little-endian integer starting at 1
+ * (OpenSSL's CTR mode counts big-endian, so it cannot be used directly). Counter blocks are laid
+ * out in bulk, enciphered with AES-256-ECB in one native call, and XORed with the data.
+ */
 export class WinZipAesCtr {
   private readonly ecb: Cipher;
   /** Counter of the next keystream block. */
@@ -122,8 +122,11 @@ export class WinZipAesCtr {
     this.ecb.setAutoPadding(false);
   }
 
-  /** Enciphers (or deciphers) the next bytes of the entry into a new buffer. */
-  update(data: Uint8Array): Buffer {
+  /**
+   * Enciphers (or deciphers) the next bytes of the entry into new buffers, one per run of at
+   * most 64 KiB: joining them would copy every byte once more.
+   */
+  update(data: Uint8Array): Buffer[] {
     const pieces: Buffer[] = [];
     let done = 0;
     if (this.spare.length > 0) {
@@ -142,7 +145,7 @@ export class WinZipAesCtr {
       pieces.push(keystream.subarray(0, length));
       done += length;
     }
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, data.length);
+    return pieces;
   }
 
   private keystream(blocks: number): Buffer {
@@ -193,8 +196,14 @@ export class AesEntryEncryptor extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.cipher) return done(null, this.encipher(chunk));
-    this.start().then(() => done(null, this.encipher(chunk)), done);
+    if (this.cipher) {
+      this.encipher(chunk);
+      return done();
+    }
+    this.start().then(() => {
+      this.encipher(chunk);
+      done();
+    }, done);
   }
 
   override _flush(done: TransformCallback): void {
@@ -216,12 +225,13 @@ export class AesEntryEncryptor extends Transform {
     this.push(header);
   }
 
-  private encipher(chunk: Buffer): Buffer {
+  private encipher(chunk: Buffer): void {
     this.bytesIn += chunk.length;
-    const ciphertext = this.cipher!.update(chunk);
-    this.mac!.update(ciphertext);
-    this.bytesOut += ciphertext.length;
-    return ciphertext;
+    for (const piece of this.cipher!.update(chunk)) {
+      this.mac!.update(piece);
+      this.bytesOut += piece.length;
+      this.push(piece);
+    }
   }
 }
 
@@ -338,6 +348,7 @@ export function zipCryptoHeader(cipher: ZipCryptoCipher, checkByte: number): Buf
 /** A whole small AES entry's data at once: salt, verifier, ciphertext, MAC. */
 export function aesEncryptWhole(key: AesEntryKey, data: Uint8Array): Buffer[] {
   const ciphertext = new WinZipAesCtr(key.aesKey).update(data);
-  const mac = createHmac('sha1', key.hmacKey).update(ciphertext).digest();
-  return [key.salt, key.verifier, ciphertext, mac.subarray(0, AES_MAC_BYTES)];
+  const mac = createHmac('sha1', key.hmacKey);
+  for (const piece of ciphertext) mac.update(piece);
+  return [key.salt, key.verifier, ...ciphertext, mac.digest().subarray(0, AES_MAC_BYTES)];
 }
