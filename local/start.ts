@@ -4,7 +4,7 @@
  * every project, and the S3 trigger for request objects. Seeds the sample project into an empty
  * store. `--port` (or PORT) sets the API's port, `--data` the S3 server's directory.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -143,13 +143,17 @@ try: npm run cli -- create --project sample --task detect-objects --format coco 
     }
     stopping = true;
     console.log('\nstopping (waiting for running exports; Ctrl-C again to quit at once)');
-    void service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+    void service
+      .stop()
+      // A stale file would point the CLI at a port nothing listens on.
+      .then(() => rm(ENDPOINTS_FILE, { force: true }))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
