@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { NotFoundError, classifyAwsError } from '../errors';
+import { NotFoundError, TransientError, classifyAwsError } from '../errors';
 
 /**
  * The S3 client every function uses. Checksums only when required: the local S3 server (and some
@@ -47,10 +47,19 @@ export async function getStream(s3: S3Client, bucket: string, key: string): Prom
 
 /** A small object's bytes (staged parts, records); large objects are streamed with getStream. */
 export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
-  const stream = await getStream(s3, bucket, key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  // The SDK retries a failed request but not a body cut off mid-read (a connection reset or
+  // "aborted"): a small object is simply read again.
+  for (let attempt = 1; ; attempt++) {
+    const stream = await getStream(s3, bucket, key);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    } catch (error) {
+      if (attempt >= 3)
+        throw new TransientError(`reading ${key}: the connection was lost`, { cause: error });
+    }
+  }
 }
 
 export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {

@@ -2,12 +2,12 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ValidationError } from '../errors';
 import { FORMAT_IDS } from '../formats/index';
 import { MASK_KINDS } from '../formats/types';
+import { validateSplit, type Split } from '../split/index';
 
 export const EXPORT_TYPES = ['annotations', 'datasets', 'both'] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 export const ENCRYPTIONS = ['aes256', 'zipcrypto'] as const;
 export type Encryption = (typeof ENCRYPTIONS)[number];
-export const SPLIT_MODES = ['random', 'stable'] as const;
 
 /** An export request (DESIGN §5) as the API, the S3 trigger and the CLI take it. */
 export interface ExportRequest {
@@ -18,11 +18,7 @@ export interface ExportRequest {
   maskKind?: (typeof MASK_KINDS)[number];
   datasetIds?: string[];
   dateRange?: { from?: string; to?: string };
-  split?: {
-    subsets: Array<{ name: string; percent: number }>;
-    seed?: number;
-    mode?: (typeof SPLIT_MODES)[number];
-  };
+  split?: Split;
   password?: string;
   encryption?: Encryption;
 }
@@ -54,29 +50,8 @@ export const exportRequestSchema = {
         to: { type: 'string', minLength: 1 },
       },
     },
-    split: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['subsets'],
-      properties: {
-        subsets: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 20,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name', 'percent'],
-            properties: {
-              name: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' },
-              percent: { type: 'integer', minimum: 0, maximum: 100 },
-            },
-          },
-        },
-        seed: { type: 'integer' },
-        mode: { enum: [...SPLIT_MODES] },
-      },
-    },
+    // Its fields, ranges and sums are checked by validateSplit, which names each problem.
+    split: { type: 'object' },
     password: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7e]+$' },
     encryption: { enum: [...ENCRYPTIONS] },
   },
@@ -105,8 +80,8 @@ function describe(error: ErrorObject): string {
 
 /**
  * Checks a request body against the schema and the rules between fields; throws a ValidationError
- * listing every problem. The store-dependent checks (task exists, format allowed for its type)
- * happen where the store is read.
+ * listing every problem, the schema's and the rules' together. The store-dependent checks (task
+ * exists, format allowed for its type) happen where the store is read.
  */
 export function validateRequest(body: unknown): ExportRequest {
   const problems: string[] = [];
@@ -115,40 +90,51 @@ export function validateRequest(body: unknown): ExportRequest {
       const message = describe(error);
       if (!problems.includes(message)) problems.push(message);
     }
-    throw new ValidationError(problems);
   }
-  const request = body as ExportRequest;
-  if (request.type !== 'datasets') {
-    if (!request.taskId) problems.push(`taskId is required for type ${request.type}`);
-    if (!request.format) problems.push(`format is required for type ${request.type}`);
-  } else {
-    if (!request.taskId && !request.datasetIds)
-      problems.push('datasetIds is required for type datasets without taskId');
-    if (request.format) problems.push('format is not allowed for type datasets');
-  }
-  if (request.format === 'masks' && !request.maskKind)
-    problems.push('maskKind is required with the masks format');
-  if (request.maskKind && request.format !== 'masks')
-    problems.push('maskKind is only allowed with the masks format');
-  if (request.encryption && !request.password) problems.push('encryption needs a password');
-  for (const bound of ['from', 'to'] as const) {
-    const value = request.dateRange?.[bound];
-    if (value !== undefined && Number.isNaN(Date.parse(value)))
-      problems.push(`dateRange.${bound} is not an ISO-8601 date`);
-  }
-  const { from, to } = request.dateRange ?? {};
-  if (from && to && Date.parse(from) >= Date.parse(to))
-    problems.push('dateRange.from must be before dateRange.to');
-  if (request.split) {
-    const names = request.split.subsets.map((s) => s.name);
-    const repeated = names.filter((n, i) => names.indexOf(n) !== i);
-    if (repeated.length > 0)
-      problems.push(`split.subsets names repeat: ${[...new Set(repeated)].join(', ')}`);
-    const total = request.split.subsets.reduce((sum, s) => sum + s.percent, 0);
-    if (total !== 100) problems.push(`split.subsets percents sum to ${total}, not 100`);
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    problems.push(...ruleProblems(body as Record<string, unknown>));
   }
   if (problems.length > 0) throw new ValidationError(problems);
-  return request;
+  return body as ExportRequest;
+}
+
+/** The rules between fields, checked on whatever fields have the right type. */
+function ruleProblems(request: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const type = EXPORT_TYPES.find((t) => t === request.type);
+  if (type && type !== 'datasets') {
+    if (request.taskId === undefined) problems.push(`taskId is required for type ${type}`);
+    if (request.format === undefined) problems.push(`format is required for type ${type}`);
+  } else if (type === 'datasets') {
+    if (request.taskId === undefined && request.datasetIds === undefined) {
+      problems.push('datasetIds is required for type datasets without taskId');
+    }
+    if (request.format !== undefined) problems.push('format is not allowed for type datasets');
+  }
+  if (request.format === 'masks' && request.maskKind === undefined) {
+    problems.push('maskKind is required with the masks format');
+  }
+  if (request.maskKind !== undefined && request.format !== 'masks') {
+    problems.push('maskKind is only allowed with the masks format');
+  }
+  if (request.encryption !== undefined && request.password === undefined) {
+    problems.push('encryption needs a password');
+  }
+  const range = request.dateRange as Record<string, unknown> | undefined;
+  const when = (bound: 'from' | 'to') => {
+    const value = range?.[bound];
+    if (typeof value !== 'string') return undefined;
+    const time = Date.parse(value);
+    if (Number.isNaN(time)) problems.push(`dateRange.${bound} is not an ISO-8601 date`);
+    return time;
+  };
+  const from = when('from');
+  const to = when('to');
+  if (from !== undefined && to !== undefined && from >= to) {
+    problems.push('dateRange.from must be before dateRange.to');
+  }
+  if (request.split !== undefined) problems.push(...validateSplit(request.split));
+  return problems;
 }
 
 /** The request as records keep it: everything but the password. */

@@ -236,8 +236,8 @@ describe('S3 request objects on the local stack', () => {
     expect(status.error.details).toEqual([
       'maskKind is only allowed with the masks format',
       'encryption needs a password',
-      'split.subsets names repeat: train',
-      'split.subsets percents sum to 90, not 100',
+      'split.subsets[1].name "train" is used by an earlier subset',
+      'split.subsets percents must sum to 100, not 90',
     ]);
     expect(status.exportId).toBeUndefined();
   });

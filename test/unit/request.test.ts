@@ -38,15 +38,23 @@ describe('export request validation', () => {
     ).toEqual([]);
   });
 
-  it('lists every schema problem at once, formats from the registry', () => {
+  it('lists every problem at once, schema and rules together, formats from the registry', () => {
     expect(
-      problems({ type: 'all', format: 'tiff', name: '', colour: 'red', password: 'ümlaut' }),
+      problems({
+        type: 'all',
+        format: 'tiff',
+        name: '',
+        colour: 'red',
+        password: 'ümlaut',
+        maskKind: 'instance',
+      }),
     ).toEqual([
       'request has an unknown field "colour"',
       'name must NOT have fewer than 1 characters',
       'type must be one of annotations, datasets, both',
       `format must be one of ${FORMAT_IDS.join(', ')}`,
       'password must be 1-128 printable ASCII characters',
+      'maskKind is only allowed with the masks format',
     ]);
   });
 
@@ -81,8 +89,8 @@ describe('export request validation', () => {
       }),
     ).toEqual([
       'dateRange.from must be before dateRange.to',
-      'split.subsets names repeat: train',
-      'split.subsets percents sum to 90, not 100',
+      'split.subsets[1].name "train" is used by an earlier subset',
+      'split.subsets percents must sum to 100, not 90',
     ]);
   });
 });

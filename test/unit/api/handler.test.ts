@@ -245,7 +245,7 @@ describe('POST /projects/{projectId}/exports', () => {
       'taskId is required for type both',
       'format is required for type both',
       'encryption needs a password',
-      'split.subsets percents sum to 70, not 100',
+      'split.subsets percents must sum to 100, not 70',
     ]);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });

@@ -104,7 +104,11 @@ describe('S3 request objects', () => {
     const outcome = status(`requests/${P}/bad.status.json`);
     expect(outcome.status).toBe('REJECTED');
     expect(outcome.error.code).toBe('ValidationError');
-    expect(outcome.error.details).toEqual(['request has an unknown field "colour"']);
+    expect(outcome.error.details).toEqual([
+      'request has an unknown field "colour"',
+      'taskId is required for type both',
+      'maskKind is required with the masks format',
+    ]);
     expect(aws.text(BUCKETS.data, key)).not.toContain('pw');
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(aws.keys(BUCKETS.exports)).toEqual([]);
