@@ -7,8 +7,8 @@ import archiver from 'archiver';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32, createDeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import ZipStream from 'zip-stream';
+import { AesWorkerEncryptor } from './aes-worker';
 import {
-  AesEntryEncryptor,
   AesKeyPool,
   ZipCryptoCipher,
   ZipCryptoEntryEncryptor,
@@ -191,7 +191,7 @@ export class EncryptingZipStream extends ZipStream {
     const withCrc = this.encryption !== 'aes256';
     const encryptor =
       this.encryption === 'aes256'
-        ? new AesEntryEncryptor(this.aesKeys!())
+        ? new AesWorkerEncryptor(this.aesKeys!())
         : this.encryption === 'zipcrypto'
           ? new ZipCryptoEntryEncryptor(this.password!, (entry.getTimeDos() >>> 8) & 0xff)
           : null;

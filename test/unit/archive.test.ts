@@ -24,6 +24,7 @@ import {
   isCompressedMedia,
   type ArchiveOptions,
 } from '../../shared/archive';
+import { AesWorkerEncryptor } from '../../shared/archive/aes-worker';
 import {
   AesEntryEncryptor,
   AesKeyPool,
@@ -132,7 +133,7 @@ async function readEntries(zip: Buffer | Blob, password?: string | Uint8Array) {
 }
 
 describe('AES-256 (WinZip AE-2) on native crypto', () => {
-  it('writes the same entry bytes as archiver-zip-encrypted for the same salt', async () => {
+  it('writes the same entry bytes as archiver-zip-encrypted for the same salt, on the main thread and on the worker', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 140_000 }),
@@ -151,7 +152,13 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
             data,
             cuts,
           );
+          const onWorker = await throughInChunks(
+            new AesWorkerEncryptor(deriveAesEntryKey(password, Buffer.from(salt))),
+            data,
+            cuts,
+          );
           expect(ours.equals(reference)).toBe(true);
+          expect(onWorker.equals(reference)).toBe(true);
           expect(ours.length).toBe(length + 28);
         },
       ),
