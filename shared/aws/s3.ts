@@ -121,13 +121,15 @@ export async function putStream(
   key: string,
   body: Readable,
   contentType = 'application/octet-stream',
+  /** Parts buffered at once: at most (queueSize + 1) x partSize bytes of the body in memory. */
+  buffering: { partSize?: number; queueSize?: number } = {},
 ): Promise<void> {
   try {
     await new Upload({
       client: s3,
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-      queueSize: 4,
-      partSize: 8 * 1024 * 1024,
+      queueSize: buffering.queueSize ?? 4,
+      partSize: buffering.partSize ?? 8 * 1024 * 1024,
     }).done();
   } catch (error) {
     throw classifyAwsError(error, `uploading ${key}`);

@@ -39,6 +39,12 @@ export const GENERATOR = { name: 'annotation-export', version: '0.1.0' };
 
 /** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
 const FETCH_AHEAD = 8;
+/**
+ * The archive's multipart upload: S3's smallest part, three in flight. Its buffers are the largest
+ * fixed cost of package's memory, reached by any archive past 20 MiB.
+ */
+const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
+const UPLOAD_QUEUE = 3;
 /** Source objects up to this size are downloaded whole while fetched ahead; larger ones stream. */
 const SMALL_SOURCE_BYTES = 4 * 1024 * 1024;
 
@@ -68,7 +74,10 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
   // A failure on either side stops the other: a failed upload no longer drains the archive (its
   // appends would wait forever), a failed archive must not complete the upload.
   pipeline(archive.stream, digest).catch(() => undefined);
-  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, digest, 'application/zip');
+  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, digest, 'application/zip', {
+    partSize: UPLOAD_PART_BYTES,
+    queueSize: UPLOAD_QUEUE,
+  });
   uploaded.catch((error: Error) => archive.abort(error));
   const writer = new EntryWriter(archive);
 
