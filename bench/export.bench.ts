@@ -15,87 +15,33 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startLocalStack } from '../local/stack';
 import { runExport } from '../local/run-export';
-import type { Annotation, DatasetItem, Task } from '../shared/model/types';
-import { StoreWriter } from '../shared/store/writer';
-
-const PROJECT = 'bench';
+import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
 async function measure(size: number, format: string): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'export-bench-'));
   const stack = await startLocalStack({ directory, shardItems: 500 });
   try {
-    const writer = new StoreWriter(stack.s3, stack.config.dataBucket, PROJECT);
-    await writer.project({ id: PROJECT, name: 'Bench', created_at: '2026-01-01T00:00:00Z' });
-    await writer.dataset({
-      id: 'd',
-      name: 'Images',
-      media: 'image',
-      item_metadata_definitions: [],
-    });
     const png = new PNG({ width: 64, height: 48 });
     png.data.fill(128);
     const image = PNG.sync.write(png);
-    const items: DatasetItem[] = [];
-    const annotations: Annotation[] = [];
-    for (let index = 0; index < size; index++) {
-      const name = `img_${String(index).padStart(6, '0')}.png`;
-      items.push({
-        index,
-        name,
-        media_key: name,
-        width: 64,
-        height: 48,
-        num_frames: 1,
-        num_channels: 3,
-        bits_per_channel: 8,
-        meta_data: {},
-        created_at: '2026-01-01T00:00:00Z',
-      });
-      for (let k = 0; k < 4; k++) {
-        annotations.push({
-          dataset_item_index: index,
-          frame_index: 0,
-          type: 'Box',
-          class_id: 1 + (k % 2),
-          instance_id: k + 1,
-          box: { x: 2 + k * 14, y: 4 + k * 8, w: 12, h: 10, orientation: null },
-          poly: null,
-          is_open: false,
-          annotators: '',
-          meta_data: {},
-          created_at: '2026-01-01T00:00:00Z',
-          updated_at: '2026-01-01T00:00:00Z',
-        });
-      }
-    }
-    const task: Task = {
-      id: 't',
-      name: 'Boxes',
-      type: 'object_detection',
-      media: 'image',
-      dataset_ids: ['d'],
-      classes: [
-        { id: 1, name: 'a', parent_id: null },
-        { id: 2, name: 'b', parent_id: null },
-      ],
-      rotation_enabled: false,
-      annotation_metadata_definitions: [],
-    };
-    await writer.task(task);
-    await writer.items('d', items);
-    await writer.annotations('t', 'd', annotations);
-    for (let i = 0; i < size; i += 32) {
-      await Promise.all(
-        items.slice(i, i + 32).map((item) => writer.media('d', item.media_key, image, 'image/png')),
-      );
-    }
+    await seedSyntheticProject(stack.s3, stack.config.dataBucket, {
+      size,
+      width: 64,
+      height: 48,
+      ext: 'png',
+      image: () => image,
+    });
     global.gc?.();
     let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 20);
     const started = process.hrtime.bigint();
-    const record = await runExport(stack, PROJECT, { type: 'both', taskId: 't', format });
+    const record = await runExport(stack, SYNTHETIC_PROJECT, {
+      type: 'both',
+      taskId: SYNTHETIC_TASK,
+      format,
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
     if (record.status !== 'SUCCEEDED') throw new Error(`export failed: ${record.error?.message}`);

@@ -20,13 +20,12 @@ import { startLocalStack } from '../local/stack';
 import { pipelineDeps } from '../shared/aws/deps';
 import { RecordStore } from '../shared/exports/record';
 import { startExport } from '../shared/exports/start';
-import type { Annotation, DatasetItem, Task } from '../shared/model/types';
 import { packageExport } from '../shared/pipeline/package';
 import { planExport } from '../shared/pipeline/plan';
 import { renderShard } from '../shared/pipeline/render';
-import { StoreWriter } from '../shared/store/writer';
+import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
-const PROJECT = 'bench';
+const PROJECT = SYNTHETIC_PROJECT;
 const LATENCY_MS = Number(process.env.PACKAGE_BENCH_LATENCY_MS ?? '20');
 const IMAGE_BYTES = 16 * 1024;
 const self = fileURLToPath(import.meta.url);
@@ -42,66 +41,14 @@ interface PackageResult {
 }
 
 async function seed(size: number): Promise<void> {
-  const stack = { s3: pipelineDeps().s3, bucket: pipelineDeps().dataBucket };
-  const writer = new StoreWriter(stack.s3, stack.bucket, PROJECT);
-  await writer.project({ id: PROJECT, name: 'Bench', created_at: '2026-01-01T00:00:00Z' });
-  await writer.dataset({ id: 'd', name: 'Images', media: 'image', item_metadata_definitions: [] });
-  const items: DatasetItem[] = [];
-  const annotations: Annotation[] = [];
-  for (let index = 0; index < size; index++) {
-    const name = `img_${String(index).padStart(6, '0')}.jpg`;
-    items.push({
-      index,
-      name,
-      media_key: name,
-      width: 640,
-      height: 480,
-      num_frames: 1,
-      num_channels: 3,
-      bits_per_channel: 8,
-      meta_data: {},
-      created_at: '2026-01-01T00:00:00Z',
-    });
-    for (let k = 0; k < 4; k++) {
-      annotations.push({
-        dataset_item_index: index,
-        frame_index: 0,
-        type: 'Box',
-        class_id: 1 + (k % 2),
-        instance_id: k + 1,
-        box: { x: 20 + k * 140, y: 40 + k * 80, w: 120, h: 100, orientation: null },
-        poly: null,
-        is_open: false,
-        annotators: '',
-        meta_data: {},
-        created_at: '2026-01-01T00:00:00Z',
-        updated_at: '2026-01-01T00:00:00Z',
-      });
-    }
-  }
-  const task: Task = {
-    id: 't',
-    name: 'Boxes',
-    type: 'object_detection',
-    media: 'image',
-    dataset_ids: ['d'],
-    classes: [
-      { id: 1, name: 'a', parent_id: null },
-      { id: 2, name: 'b', parent_id: null },
-    ],
-    rotation_enabled: false,
-    annotation_metadata_definitions: [],
-  };
-  await writer.task(task);
-  await writer.items('d', items);
-  await writer.annotations('t', 'd', annotations);
-  for (let i = 0; i < size; i += 32) {
-    await Promise.all(
-      items
-        .slice(i, i + 32)
-        .map((item) => writer.media('d', item.media_key, randomBytes(IMAGE_BYTES), 'image/jpeg')),
-    );
-  }
+  const deps = pipelineDeps();
+  await seedSyntheticProject(deps.s3, deps.dataBucket, {
+    size,
+    width: 640,
+    height: 480,
+    ext: 'jpg',
+    image: () => randomBytes(IMAGE_BYTES),
+  });
 }
 
 /** Prepares one export up to package (store, plan, render), then times package in a child. */
@@ -114,7 +61,7 @@ async function measure(size: number): Promise<void> {
     const sfn = { send: async () => ({}) } as unknown as SFNClient;
     const record = await startExport({ ...stack.startDeps(), sfn }, PROJECT, {
       type: 'both',
-      taskId: 't',
+      taskId: SYNTHETIC_TASK,
       format: 'coco',
       password: 'bench-Password-123',
     });
