@@ -145,15 +145,11 @@ export interface PlacedGeometry {
 }
 
 /**
- * What an annotation leaves to write inside a width×height image, under the rules every format
- * shares (DESIGN §16): null for a Tag (no geometry), `{ skipped }` with the reason for a zero-area
- * box, a polygon of fewer than 3 points or geometry wholly outside the image.
+ * The rings an annotation fills, under the rules every format shares (DESIGN §16): null for a Tag
+ * (no geometry), `{ skipped }` with the reason for a zero-area box or a polygon of fewer than 3
+ * points. Rings are not clipped.
  */
-export function placeGeometry(
-  annotation: Annotation,
-  width: number,
-  height: number,
-): PlacedGeometry | { skipped: string } | null {
+export function fillableRings(annotation: Annotation): Rings | { skipped: string } | null {
   if (annotation.type === 'Tag') return null;
   if (
     annotation.type === 'Box' &&
@@ -164,6 +160,20 @@ export function placeGeometry(
   }
   const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
   if (rings.length === 0) return { skipped: 'polygon with fewer than 3 points skipped' };
+  return rings;
+}
+
+/**
+ * What an annotation leaves to write inside a width×height image: fillableRings, and also
+ * `{ skipped }` for geometry wholly outside the image.
+ */
+export function placeGeometry(
+  annotation: Annotation,
+  width: number,
+  height: number,
+): PlacedGeometry | { skipped: string } | null {
+  const rings = fillableRings(annotation);
+  if (rings === null || 'skipped' in rings) return rings;
   const bounds = clippedBounds(rings, width, height);
   const clipped = rings
     .map((ring) => clipRing(ring, width, height))

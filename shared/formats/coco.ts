@@ -1,4 +1,4 @@
-import { annotationRings, clipRing, clippedBounds } from '../geometry';
+import { placeGeometry } from '../geometry';
 import { countPixels } from '../masks/rasterise';
 import type { Annotation, MetaData, Task } from '../model/types';
 import type {
@@ -87,28 +87,13 @@ export function toCocoAnnotation(
   warn: (message: string) => void,
   where: string,
 ): CocoAnnotation | null {
-  if (annotation.type === 'Tag') return null;
-  if (
-    annotation.type === 'Box' &&
-    annotation.box &&
-    (annotation.box.w <= 0 || annotation.box.h <= 0)
-  ) {
-    warn(`${where}: zero-area box skipped`);
+  const placed = placeGeometry(annotation, width, height);
+  if (placed === null) return null;
+  if ('skipped' in placed) {
+    warn(`${where}: ${placed.skipped}`);
     return null;
   }
-  const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
-  if (rings.length === 0) {
-    warn(`${where}: polygon with fewer than 3 points skipped`);
-    return null;
-  }
-  const bounds = clippedBounds(rings, width, height);
-  const clipped = rings
-    .map((ring) => clipRing(ring, width, height))
-    .filter((ring) => ring.length >= 3);
-  if (!bounds || clipped.length === 0) {
-    warn(`${where}: annotation lies outside the image and was skipped`);
-    return null;
-  }
+  const { rings, clipped, bounds } = placed;
   return {
     image_id: ids.image,
     id: ids.annotation,

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors';
-import { annotationRings, clippedBounds } from '../geometry';
+import { clippedBounds, fillableRings } from '../geometry';
 import { maskClasses, type MaskClass } from '../masks/classes';
 import { LabelMask, MAX_MASK_VALUE } from '../masks/label-mask';
 import { encodeGreyPng } from '../masks/png';
@@ -93,7 +93,7 @@ class Labels {
     const mask = blank(this.item.item.width, this.item.item.height);
     for (const annotation of annotations) {
       const where = annotationPlace(this.item, annotation);
-      const rings = fillableRings(annotation);
+      const rings = maskRings(annotation);
       if ('skipped' in rings) {
         input.warn(`${where}: ${rings.skipped}`);
         continue;
@@ -126,20 +126,12 @@ class Labels {
 }
 
 /** The rings an annotation fills, or why it has none (DESIGN §16: skipped, counted, warned). */
-function fillableRings(annotation: Annotation): { rings: Rings } | { skipped: string } {
-  if (annotation.type === 'Tag') return { skipped: 'Tag skipped: masks need a box or polygon' };
+function maskRings(annotation: Annotation): { rings: Rings } | { skipped: string } {
   if (annotation.type === 'Poly' && annotation.is_open) return { skipped: 'open polyline skipped' };
-  if (
-    annotation.type === 'Box' &&
-    annotation.box &&
-    (annotation.box.w <= 0 || annotation.box.h <= 0)
-  ) {
-    return { skipped: 'zero-area box skipped' };
-  }
   // The rasteriser clips to the image itself, so the rings are filled unclipped.
-  const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
-  if (rings.length === 0) return { skipped: 'polygon with fewer than 3 points skipped' };
-  return { rings };
+  const rings = fillableRings(annotation);
+  if (rings === null) return { skipped: 'Tag skipped: masks need a box or polygon' };
+  return 'skipped' in rings ? rings : { rings };
 }
 
 function* renderImage(
