@@ -38,6 +38,34 @@ async function storeSnapshot(): Promise<Map<string, string>> {
   return snapshot;
 }
 
+/** Runs `test` with the store object `key` rewritten line by line by `change`, then restores it. */
+async function withStoreLines(
+  key: string,
+  change: (lines: string[]) => void,
+  test: () => Promise<void>,
+): Promise<void> {
+  const bucket = stack.config.dataBucket;
+  const original = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const text = await original.Body!.transformToString();
+  const lines = text.trimEnd().split('\n');
+  change(lines);
+  await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines.join('\n') }));
+  try {
+    await test();
+  } finally {
+    await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+  }
+}
+
+/** What is left of an export's staged work. */
+async function stagedWork(exportId: string): Promise<string[]> {
+  const left: string[] = [];
+  for await (const { key } of listKeys(stack.s3, stack.config.exportBucket, `work/${exportId}/`)) {
+    left.push(key);
+  }
+  return left;
+}
+
 /** What a standard COCO reader requires: unique ids, references that resolve, boxes inside images. */
 function expectReadableCoco(coco: Coco): void {
   const imageIds = new Set(coco.images.map((i) => i.id));
@@ -110,10 +138,7 @@ describe('the export state machine on the local stack', () => {
     expect(checksums).toHaveLength(zip.names.length - 1);
     await zip.close();
     // Staged work is gone once the archive exists.
-    const left = [];
-    for await (const key of listKeys(stack.s3, stack.config.exportBucket, `work/${record.id}/`))
-      left.push(key);
-    expect(left).toEqual([]);
+    expect(await stagedWork(record.id)).toEqual([]);
   });
 
   it('exports instance segmentation COCO with polygon areas from the rasteriser', async () => {
@@ -160,40 +185,30 @@ describe('the export state machine on the local stack', () => {
 
   it('fails with the bad line named in the record, and leaves the store untouched', async () => {
     const key = storeKeys.annotations(SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS.objectDetection, 'parks');
-    const original = await stack.s3.send(
-      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    await withStoreLines(
+      key,
+      (lines) => {
+        const bad = JSON.parse(lines[2]!);
+        bad.box.w = 'wide';
+        lines[2] = JSON.stringify(bad);
+      },
+      async () => {
+        const before = await storeSnapshot();
+        const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+          type: 'both',
+          taskId: SAMPLE_TASK_IDS.objectDetection,
+          format: 'coco',
+        });
+        expect(record.status).toBe('FAILED');
+        expect(record.error).toMatchObject({
+          code: 'ValidationError',
+          message: 'annotations/parks.jsonl line 3: box.w is not a finite number',
+        });
+        expect(record.archive).toBeNull();
+        expect(await storeSnapshot()).toEqual(before);
+        expect(await stagedWork(record.id)).toEqual([]);
+      },
     );
-    const text = await original.Body!.transformToString();
-    const lines = text.split('\n');
-    const bad = JSON.parse(lines[2]!);
-    bad.box.w = 'wide';
-    lines[2] = JSON.stringify(bad);
-    await stack.s3.send(
-      new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
-    );
-    const before = await storeSnapshot();
-    try {
-      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
-        type: 'both',
-        taskId: SAMPLE_TASK_IDS.objectDetection,
-        format: 'coco',
-      });
-      expect(record.status).toBe('FAILED');
-      expect(record.error).toMatchObject({
-        code: 'ValidationError',
-        message: 'annotations/parks.jsonl line 3: box.w is not a finite number',
-      });
-      expect(record.archive).toBeNull();
-      expect(await storeSnapshot()).toEqual(before);
-      const left = [];
-      for await (const key of listKeys(stack.s3, stack.config.exportBucket, `work/${record.id}/`))
-        left.push(key);
-      expect(left).toEqual([]);
-    } finally {
-      await stack.s3.send(
-        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: text }),
-      );
-    }
   });
 
   it('fails naming the line of an unknown class id and of an annotation of a missing item', async () => {
@@ -202,43 +217,36 @@ describe('the export state machine on the local stack', () => {
       SAMPLE_TASK_IDS.instanceSegmentation,
       'streets',
     );
-    const original = await stack.s3.send(
-      new GetObjectCommand({ Bucket: stack.config.dataBucket, Key: key }),
+    const request = {
+      type: 'annotations',
+      taskId: SAMPLE_TASK_IDS.instanceSegmentation,
+      format: 'coco',
+    };
+    await withStoreLines(
+      key,
+      (lines) => {
+        lines[4] = JSON.stringify({ ...JSON.parse(lines[4]!), class_id: 99 });
+      },
+      async () => {
+        const record = await runExport(stack, SAMPLE_PROJECT_ID, request);
+        expect(record.status).toBe('FAILED');
+        expect(record.error?.message).toBe(
+          'annotations/streets.jsonl line 5: class_id 99 is not a class of the task',
+        );
+      },
     );
-    const text = await original.Body!.transformToString();
-    const lines = text.trimEnd().split('\n');
-    try {
-      lines[4] = JSON.stringify({ ...JSON.parse(lines[4]!), class_id: 99 });
-      lines[6] = JSON.stringify({ ...JSON.parse(lines[6]!), dataset_item_index: 500 });
-      await stack.s3.send(
-        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
-      );
-      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
-        type: 'annotations',
-        taskId: SAMPLE_TASK_IDS.instanceSegmentation,
-        format: 'coco',
-      });
-      expect(record.status).toBe('FAILED');
-      expect(record.error?.message).toBe(
-        'annotations/streets.jsonl line 5: class_id 99 is not a class of the task',
-      );
-      lines[4] = text.trimEnd().split('\n')[4]!;
-      await stack.s3.send(
-        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: lines.join('\n') }),
-      );
-      const second = await runExport(stack, SAMPLE_PROJECT_ID, {
-        type: 'annotations',
-        taskId: SAMPLE_TASK_IDS.instanceSegmentation,
-        format: 'coco',
-      });
-      expect(second.error?.message).toBe(
-        'annotations/streets.jsonl line 7: dataset_item_index 500 is not an item of dataset streets',
-      );
-    } finally {
-      await stack.s3.send(
-        new PutObjectCommand({ Bucket: stack.config.dataBucket, Key: key, Body: text }),
-      );
-    }
+    await withStoreLines(
+      key,
+      (lines) => {
+        lines[6] = JSON.stringify({ ...JSON.parse(lines[6]!), dataset_item_index: 500 });
+      },
+      async () => {
+        const record = await runExport(stack, SAMPLE_PROJECT_ID, request);
+        expect(record.error?.message).toBe(
+          'annotations/streets.jsonl line 7: dataset_item_index 500 is not an item of dataset streets',
+        );
+      },
+    );
   });
 
   it('fails naming a missing media object', async () => {
