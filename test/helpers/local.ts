@@ -1,8 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSampleProject, seedSampleProject, type SampleProject } from '../../local/sample';
+import { expect } from 'vitest';
+import { readArchive, runExport } from '../../local/run-export';
+import {
+  buildSampleProject,
+  SAMPLE_PROJECT_ID,
+  seedSampleProject,
+  type SampleProject,
+} from '../../local/sample';
+import type { ExportRecord } from '../../shared/exports/record';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
+import { openZip, type OpenedZip } from './zip';
 
 export interface TestStack extends LocalStack {
   sample: SampleProject;
@@ -25,4 +34,17 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       rmSync(directory, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * Runs an export of the sample project that must succeed and opens its archive with an independent
+ * zip reader; the failure message carries the export's own reason.
+ */
+export async function succeededExport(
+  stack: TestStack,
+  request: Record<string, unknown>,
+): Promise<{ record: ExportRecord; zip: OpenedZip }> {
+  const record = await runExport(stack, SAMPLE_PROJECT_ID, request);
+  expect(record.status, record.error?.message).toBe('SUCCEEDED');
+  return { record, zip: await openZip(await readArchive(stack, record)) };
 }

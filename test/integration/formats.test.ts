@@ -9,7 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowedFormats, findFormat } from '../../shared/formats/index';
-import type { Annotation, DatasetItem, Point, Task } from '../../shared/model/types';
+import type { Annotation, Dataset, DatasetItem, Point, Task } from '../../shared/model/types';
 import { safeName } from '../../shared/names';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
@@ -109,6 +109,17 @@ interface DatasetView {
   zip: OpenedZip;
   root: string;
   task: Task;
+}
+
+/** What a reader sees of one dataset in an archive: its folder under annotations/ and its items. */
+function datasetView(
+  zip: OpenedZip,
+  task: Task,
+  dataset: Dataset,
+  items: DatasetItem[],
+): DatasetView {
+  const folder = safeName(dataset.name);
+  return { zip, folder, items, media: dataset.media, root: `annotations/${folder}/`, task };
 }
 
 /** Readers: one per format, each from the files alone. */
@@ -340,15 +351,7 @@ describe('every allowed (task, format) pair of the sample project', () => {
       const zip = await openZip(await readArchive(stack, record));
       for (const datasetId of sample.task.dataset_ids) {
         const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
-        const folder = safeName(dataset.name);
-        const view = {
-          zip,
-          folder,
-          items,
-          media: dataset.media,
-          root: `annotations/${folder}/`,
-          task: sample.task,
-        };
+        const view = datasetView(zip, sample.task, dataset, items);
         const found = await READERS[format.id]!(view);
         const truth = truthOf(sample.task, items, sample.annotations.get(datasetId) ?? []);
         expectSameObjects(found, truth, `${taskId} ${format.id} ${dataset.name}`);
@@ -556,15 +559,7 @@ describe('every allowed masks pair of the sample project', () => {
         (maskKind === 'individual_class' && sample.task.type === 'instance_segmentation');
       for (const datasetId of sample.task.dataset_ids) {
         const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
-        const folder = safeName(dataset.name);
-        const view = {
-          zip,
-          folder,
-          items,
-          media: dataset.media,
-          root: `annotations/${folder}/`,
-          task: sample.task,
-        };
+        const view = datasetView(zip, sample.task, dataset, items);
         const found = await readMasks(view, maskKind);
         const truth = truthOf(sample.task, items, sample.annotations.get(datasetId) ?? []);
         const what = `${taskId} masks ${maskKind} ${dataset.name}`;

@@ -5,9 +5,8 @@ import { boxCorners, pointsBounds } from '../../shared/geometry';
 import { startExport } from '../../shared/exports/start';
 import { storeKeys } from '../../shared/store/keys';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
-import { readArchive, runExport } from '../../local/run-export';
-import { startTestStack, type TestStack } from '../helpers/local';
-import { openZip } from '../helpers/zip';
+import { runExport } from '../../local/run-export';
+import { startTestStack, succeededExport, type TestStack } from '../helpers/local';
 import type { CocoAnnotation, CocoCategory, CocoImage } from '../../shared/formats/coco';
 
 interface Coco {
@@ -87,14 +86,12 @@ function expectReadableCoco(coco: Coco): void {
 
 describe('the export state machine on the local stack', () => {
   it('exports COCO for object detection with images, byte-identical, across several shards', async () => {
-    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+    const { record, zip } = await succeededExport(stack, {
       type: 'both',
       taskId: SAMPLE_TASK_IDS.objectDetection,
       format: 'coco',
     });
-    expect(record.status).toBe('SUCCEEDED');
     expect(record.progress).toEqual({ done: 5, total: 5 }); // 12 + 8 items in shards of 5
-    const zip = await openZip(await readArchive(stack, record));
     const task = stack.sample.tasks.find((t) => t.task.id === SAMPLE_TASK_IDS.objectDetection)!;
     for (const { dataset, items, media } of stack.sample.datasets.filter(
       (d) => d.dataset.media === 'image',
@@ -142,13 +139,11 @@ describe('the export state machine on the local stack', () => {
   });
 
   it('exports instance segmentation COCO with polygon areas from the rasteriser', async () => {
-    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+    const { zip } = await succeededExport(stack, {
       type: 'annotations',
       taskId: SAMPLE_TASK_IDS.instanceSegmentation,
       format: 'coco',
     });
-    expect(record.status).toBe('SUCCEEDED');
-    const zip = await openZip(await readArchive(stack, record));
     expect(zip.names.filter((n) => n.startsWith('datasets/'))).toEqual([]);
     const coco = JSON.parse(await zip.text('annotations/Parks/coco.json')) as Coco;
     expectReadableCoco(coco);
@@ -168,13 +163,11 @@ describe('the export state machine on the local stack', () => {
   });
 
   it('exports one COCO file per video with frame numbers as image ids', async () => {
-    const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+    const { zip } = await succeededExport(stack, {
       type: 'both',
       taskId: SAMPLE_TASK_IDS.video,
       format: 'coco',
     });
-    expect(record.status).toBe('SUCCEEDED');
-    const zip = await openZip(await readArchive(stack, record));
     const coco = JSON.parse(await zip.text('annotations/Clips/clip_a.json')) as Coco;
     expectReadableCoco(coco);
     expect(coco.images.map((i) => [i.id, i.file_name])).toEqual(

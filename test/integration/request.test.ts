@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
-import { readArchive, runExport } from '../../local/run-export';
+import { runExport } from '../../local/run-export';
 import { startExport } from '../../shared/exports/start';
-import { startTestStack, type TestStack } from '../helpers/local';
-import { openZip } from '../helpers/zip';
+import { startTestStack, succeededExport, type TestStack } from '../helpers/local';
 
 let stack: TestStack;
 
@@ -16,9 +15,7 @@ afterAll(async () => {
 });
 
 async function exported(request: Record<string, unknown>) {
-  const record = await runExport(stack, SAMPLE_PROJECT_ID, request);
-  expect(record.status, record.error?.message).toBe('SUCCEEDED');
-  const zip = await openZip(await readArchive(stack, record));
+  const { record, zip } = await succeededExport(stack, request);
   return { record, zip, manifest: JSON.parse(await zip.text('manifest.json')) };
 }
 
