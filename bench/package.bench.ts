@@ -3,7 +3,7 @@
  * package (client middleware), for 1,000 and 10,000 items: a project of N images of 16 KiB with
  * four boxes each, exported as COCO of type both with an AES-256 password. Plan and render run
  * first; then package alone runs in its own process, so that its peak RSS is its own (the S3
- * server lives in the process that prepared the export). Memory must stay flat: the peak for
+ * server lives in the process that prepared the export), started as the function is in Lambda. Memory must stay flat: the peak for
  * 10,000 items within 1.25x of that for 1,000.
  *
  *   npm run bench package             sizes 1000 and 10000
@@ -23,6 +23,7 @@ import { startExport } from '../shared/exports/start';
 import { packageExport } from '../shared/pipeline/package';
 import { planExport } from '../shared/pipeline/plan';
 import { renderShard } from '../shared/pipeline/render';
+import { packageProcess } from './package-runtime';
 import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
 const PROJECT = SYNTHETIC_PROJECT;
@@ -70,9 +71,8 @@ async function measure(size: number): Promise<void> {
     const { shards } = await planExport(deps, ref);
     for (const shard of shards) await renderShard(deps, { ...ref, shard });
 
-    const child = spawn(process.execPath, ['--import', 'tsx', self, '--package', record.id], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { args, env } = packageProcess(self, ['--package', record.id]);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -31,7 +31,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bindBucket } from './constructs/bucket-access';
 import { ExportApi } from './constructs/export-api';
-import { ExportFunction } from './constructs/export-function';
+import { ExportFunction, type ExportFunctionProps } from './constructs/export-function';
+import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
 import { PrivateBucket } from './constructs/private-bucket';
 import type { StackSettings } from './settings';
 
@@ -106,6 +107,7 @@ export class ExportStack extends Stack {
       description: string,
       memorySize: number,
       timeout: Duration,
+      runtime: Pick<ExportFunctionProps, 'environment' | 'nodeFlags'> = {},
     ): ExportFunction =>
       new ExportFunction(
         this,
@@ -118,6 +120,7 @@ export class ExportStack extends Stack {
           functionsDir,
           logRetention: settings.logRetentionDays,
           removalPolicy,
+          ...runtime,
         },
       );
 
@@ -136,13 +139,16 @@ export class ExportStack extends Stack {
       // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
       // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
       masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, Duration.minutes(10)),
-      // Streams the archive: memory stays flat whatever the size (DESIGN §10), but pure-JS AES
-      // is CPU-bound, so the function gets one full vCPU (1769 MB) and Lambda's longest run.
+      // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES runs on a
+      // worker thread while the main thread reads and writes, so the function gets two full
+      // vCPUs (3538 MB), Lambda's longest run, and the process settings that keep streaming fast
+      // (shared/pipeline/package-runtime.ts).
       package: make(
         'package',
         'Zips the parts and media into the archive',
-        1769,
+        3538,
         Duration.minutes(15),
+        { environment: PACKAGE_MALLOC_ENVIRONMENT, nodeFlags: PACKAGE_NODE_FLAGS },
       ),
       // Writes one record and deletes two prefixes.
       'record-failure': make(

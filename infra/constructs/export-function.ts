@@ -5,6 +5,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * archiver-zip-encrypted and other CommonJS dependencies call `require` for Node built-ins; an
@@ -24,7 +25,20 @@ export interface ExportFunctionProps {
   removalPolicy: RemovalPolicy;
   /** Where the function folders are; the repository's `functions/` unless a test says otherwise. */
   functionsDir: string;
+  /** Environment variables of the process beyond the defaults (glibc reads MALLOC_* at start). */
+  environment?: Readonly<Record<string, string>>;
+  /** V8 flags for the Node.js command line, which NODE_OPTIONS does not accept. */
+  nodeFlags?: readonly string[];
 }
+
+/** The wrapper script that puts `nodeFlags` on the runtime's command line. */
+export const NODE_FLAGS_WRAPPER = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'lambda',
+  'node-flags.sh',
+);
+const NODE_FLAGS_WRAPPER_IN_TASK = '/var/task/node-flags.sh';
 
 /**
  * The one way the project makes a Lambda function: Node.js 22 on arm64 (cheaper per GB-second
@@ -51,6 +65,7 @@ export class ExportFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const nodeFlags = props.nodeFlags ?? [];
     this.handler = new NodejsFunction(this, 'Handler', {
       entry: path.join(props.functionsDir, props.name, 'handler.ts'),
       handler: 'handler',
@@ -61,7 +76,13 @@ export class ExportFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+        ...(nodeFlags.length > 0
+          ? { AWS_LAMBDA_EXEC_WRAPPER: NODE_FLAGS_WRAPPER_IN_TASK, NODE_FLAGS: nodeFlags.join(' ') }
+          : {}),
+      },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -73,6 +94,19 @@ export class ExportFunction extends Construct {
         // The code is tested against the SDK versions in package-lock.json, not whatever copy the
         // Lambda runtime happens to carry, so the SDK is bundled too.
         externalModules: [],
+        ...(nodeFlags.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                // Lambda runs the wrapper, so it must be executable in the bundle.
+                afterBundling: (_inputDir: string, outputDir: string) => [
+                  `cp "${NODE_FLAGS_WRAPPER}" "${outputDir}/node-flags.sh"`,
+                  `chmod 755 "${outputDir}/node-flags.sh"`,
+                ],
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.handler).acknowledge({

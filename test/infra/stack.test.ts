@@ -1,7 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NODE_FLAGS_WRAPPER } from '../../infra/constructs/export-function';
 import { ASL_FILE, ASL_SUBSTITUTIONS, type FunctionName } from '../../infra/export-stack';
+import {
+  PACKAGE_MALLOC_ENVIRONMENT,
+  PACKAGE_NODE_FLAGS,
+} from '../../shared/pipeline/package-runtime';
 import { logicalIdOf, render, synthesise, type Synthesised } from './synth';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -209,6 +215,46 @@ describe('functions', () => {
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
     }
+  });
+
+  it('start package with two vCPUs and its process settings, through the flags wrapper; no other', () => {
+    for (const name of Object.keys(s.stack.functions) as FunctionName[]) {
+      const props = s.json.Resources[logicalId(name)]!.Properties!;
+      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (name === 'package') {
+        expect(props.MemorySize).toBe(3538);
+        expect(env).toMatchObject({
+          ...PACKAGE_MALLOC_ENVIRONMENT,
+          AWS_LAMBDA_EXEC_WRAPPER: '/var/task/node-flags.sh',
+          NODE_FLAGS: PACKAGE_NODE_FLAGS.join(' '),
+        });
+      } else {
+        expect('AWS_LAMBDA_EXEC_WRAPPER' in env, name).toBe(false);
+        expect(
+          Object.keys(env).filter((key) => key.startsWith('MALLOC_')),
+          name,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('have a flags wrapper that puts NODE_FLAGS right after the runtime binary', () => {
+    const run = spawnSync(
+      'bash',
+      [NODE_FLAGS_WRAPPER, process.execPath, '-e', 'console.log(JSON.stringify(process.execArgv))'],
+      {
+        env: { ...process.env, NODE_FLAGS: '--single-threaded-gc --max-semi-space-size=16' },
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([
+      '--single-threaded-gc',
+      '--max-semi-space-size=16',
+      '-e',
+      'console.log(JSON.stringify(process.execArgv))',
+    ]);
+    expect(statSync(NODE_FLAGS_WRAPPER).mode & 0o111).not.toBe(0);
   });
 
   it('know both buckets and the shard size; those that start exports know the state machine', () => {

@@ -24,7 +24,7 @@ import {
   isCompressedMedia,
   type ArchiveOptions,
 } from '../../shared/archive';
-import { AesWorkerEncryptor } from '../../shared/archive/aes-worker';
+import { AesWorkerEncryptor, PIECE_BYTES } from '../../shared/archive/aes-worker';
 import {
   AesEntryEncryptor,
   AesKeyPool,
@@ -164,6 +164,50 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('enciphers on the worker threads the same bytes for chunks larger than a slot and for entries in parallel', async () => {
+    const password = Buffer.from(PASSWORD);
+    const inputs = [
+      // One chunk of several slots, its end not on a block boundary.
+      { data: randomBytes(2 * PIECE_BYTES + 12_345), cuts: [2 * PIECE_BYTES + 12_345] },
+      // A slot and a bit, then odd pieces.
+      { data: randomBytes(PIECE_BYTES + 5_000), cuts: [PIECE_BYTES + 1, 3, 4_996] },
+      { data: randomBytes(777_777), cuts: [100_000, 17, 333_333] },
+    ];
+    const salts = inputs.map(() => randomBytes(16));
+    const onWorkers = await Promise.all(
+      inputs.map(({ data, cuts }, i) =>
+        throughInChunks(new AesWorkerEncryptor(deriveAesEntryKey(password, salts[i])), data, cuts),
+      ),
+    );
+    for (const [i, { data }] of inputs.entries()) {
+      const reference = await throughInChunks(
+        new AesEntryEncryptor(deriveAesEntryKey(password, salts[i])),
+        data,
+        [],
+      );
+      expect(onWorkers[i]!.equals(reference), `entry ${i}`).toBe(true);
+    }
+  });
+
+  it('takes no more plaintext than its slots and one high-water mark of ciphertext while nobody reads', async () => {
+    const data = randomBytes(24 * PIECE_BYTES);
+    const key = deriveAesEntryKey(Buffer.from(PASSWORD), randomBytes(16));
+    const encryptor = new AesWorkerEncryptor(key);
+    const source = Readable.from(
+      Array.from({ length: 24 }, (_, i) => data.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES)),
+    );
+    source.pipe(encryptor);
+    // Long enough for the threads to encipher everything they were given.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const taken = encryptor.bytesIn;
+    expect(taken).toBeGreaterThan(0);
+    expect(taken).toBeLessThanOrEqual(encryptor.readableHighWaterMark + 8 * PIECE_BYTES);
+    // Reading resumes it, and nothing was lost on the way.
+    const output = await collect(encryptor);
+    const reference = await throughInChunks(new AesEntryEncryptor(key), data, []);
+    expect(output.equals(reference)).toBe(true);
   });
 
   it('derives a fresh salt for every entry, ahead of use', async () => {
