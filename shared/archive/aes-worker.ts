@@ -1,28 +1,28 @@
 /**
- * AES encryption of streamed entries on a worker thread, so that the cipher runs on one core while
- * the event loop reads sources and writes the zip on another (large media would otherwise spend
- * half of the main thread's time in AES, XOR and HMAC).
+ * AES encryption of streamed entries on two worker threads, AES-CTR on one and HMAC-SHA1 on the
+ * other, while the event loop reads sources and writes the zip (large media would otherwise spend
+ * most of the main thread's time in AES, XOR and HMAC).
  *
  * Plaintext is copied into one of a few fixed slots of shared memory, enciphered there in place,
  * and copied out once into the buffer that goes downstream. Nothing is allocated per chunk on the
- * worker: fresh memory, not the cipher, was the cost there (on the benchmark machine, AES-256 costs
- * 0.25 ms per MiB and HMAC-SHA1 0.6 ms, while a fresh zero-filled MiB costs 0.5-1 ms).
+ * workers: fresh memory, not the cipher, was the cost (on the benchmark machine, AES-256 costs
+ * 0.25 ms per MiB and HMAC-SHA1 0.6 ms, while a fresh, page-faulted MiB costs 0.5-1 ms).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { AES_MAC_BYTES, type AesEntryKey } from './crypto';
 
 /** Size of a slot: a larger chunk is sent in several pieces. */
-export const PIECE_BYTES = 1 * 1024 * 1024;
-/** Slots, shared by every entry of the process: enough to keep both threads busy. */
+export const PIECE_BYTES = 1024 * 1024;
+/** Slots, shared by every entry of the process: enough to keep all three threads busy. */
 const SLOTS = 6;
 /** Bytes enciphered with one call into OpenSSL: large enough to amortise the call. */
 const RUN_BYTES = 64 * 1024;
 
 /*
- * The worker's source is a string, not a module file, so that it survives bundling each Lambda
- * into one file. It is WinZipAesCtr (crypto.ts) plus HMAC-SHA1: the unit tests hold both to
- * archiver-zip-encrypted's bytes.
+ * The workers' source is a string, not a module file, so that it survives bundling each Lambda
+ * into one file; `workerData.role` says which of the two a worker is. It is WinZipAesCtr
+ * (crypto.ts) and HMAC-SHA1: the unit tests hold both to archiver-zip-encrypted's bytes.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -117,7 +117,7 @@ if (workerData.role === 'cipher') {
 }
 `;
 
-/** The worker's answers: a slot enciphered (or dropped), or an entry's MAC; id 0: it failed. */
+/** The MAC thread's answers: a slot enciphered (or dropped), or an entry's MAC; id 0: failure. */
 type Reply = {
   id: number;
   slot?: number;
