@@ -283,6 +283,8 @@ export class AesWorkerEncryptor extends Transform {
         }
         return shared.acquire((slot) => {
           if (slot instanceof Error) return done(slot);
+          // Destroyed while it waited: the slot goes straight back, or no entry would get it again.
+          if (this.destroyed) return shared.release(slot);
           this.slot = slot;
           this.filled = 0;
           gather(from);

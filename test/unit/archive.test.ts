@@ -210,6 +210,21 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
     expect(output.equals(reference)).toBe(true);
   });
 
+  it('gives its slots back when destroyed, even while waiting for one', async () => {
+    const key = deriveAesEntryKey(Buffer.from(PASSWORD), randomBytes(16));
+    // Twelve entries with a part of a slot each: six hold the slots, six wait for one.
+    const stuck = Array.from({ length: 12 }, () => new AesWorkerEncryptor(key));
+    for (const encryptor of stuck) encryptor.write(randomBytes(100_000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The waiting ones first: the slots the others give back then reach only destroyed entries.
+    for (const encryptor of stuck.reverse()) encryptor.destroy();
+    // Every slot is free again: an entry of more slots than there are goes through.
+    const data = randomBytes(10 * PIECE_BYTES + 3);
+    const output = await throughInChunks(new AesWorkerEncryptor(key), data, [PIECE_BYTES]);
+    const reference = await throughInChunks(new AesEntryEncryptor(key), data, []);
+    expect(output.equals(reference)).toBe(true);
+  }, 20_000);
+
   it('derives a fresh salt for every entry, ahead of use', async () => {
     const pool = new AesKeyPool(Buffer.from(PASSWORD), 4);
     const salts = new Set<string>();
