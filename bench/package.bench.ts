@@ -2,9 +2,9 @@
  * Package throughput and peak memory (DESIGN §10, §17) with 20 ms added to every S3 request of
  * package (client middleware), for 1,000 and 10,000 items: a project of N images of 16 KiB with
  * four boxes each, exported as COCO of type both with an AES-256 password. Plan and render run
- * first; then package alone runs in its own process, so that its peak RSS is its own (the S3
- * server lives in the process that prepared the export), started as the function is in Lambda. Memory must stay flat: the peak for
- * 10,000 items within 1.25x of that for 1,000.
+ * first; then package alone runs in its own process, started as the function is in Lambda, so
+ * that its peak RSS is its own (the S3 server lives in the process that prepared the export).
+ * Memory must stay flat: the peak for 10,000 items within 1.25x of that for 1,000.
  *
  *   npm run bench package             sizes 1000 and 10000
  *   npm run bench package -- 500 5000

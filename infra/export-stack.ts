@@ -139,8 +139,8 @@ export class ExportStack extends Stack {
       // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
       // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
       masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, Duration.minutes(10)),
-      // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES runs on a
-      // worker thread while the main thread reads and writes, so the function gets two full
+      // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES and HMAC run
+      // on worker threads while the main thread reads and writes, so the function gets two full
       // vCPUs (3538 MB), Lambda's longest run, and the process settings that keep streaming fast
       // (shared/pipeline/package-runtime.ts).
       package: make(

@@ -12,8 +12,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { AES_MAC_BYTES, type AesEntryKey } from './crypto';
 
-/** Size of a slot: a larger chunk is sent in several pieces. */
-export const PIECE_BYTES = 1024 * 1024;
+/** Size of a slot: a larger chunk is sent in several. */
+export const SLOT_BYTES = 1024 * 1024;
 /** Slots, shared by every entry of the process: enough to keep all three threads busy. */
 const SLOTS = 6;
 /** Bytes enciphered with one call into OpenSSL: large enough to amortise the call. */
@@ -88,7 +88,7 @@ if (workerData.role === 'cipher') {
     }
     if (message.type === 'data') {
       const entry = entries.get(message.id);
-      const start = message.slot * workerData.pieceBytes;
+      const start = message.slot * workerData.slotBytes;
       if (entry) encipherInPlace(entry, slots.subarray(start, start + message.length));
     } else {
       entries.delete(message.id);
@@ -103,7 +103,7 @@ if (workerData.role === 'cipher') {
       macs.set(message.id, createHmac('sha1', Buffer.from(message.hmacKey)));
     } else if (message.type === 'data') {
       const mac = macs.get(message.id);
-      const start = message.slot * workerData.pieceBytes;
+      const start = message.slot * workerData.slotBytes;
       if (mac) mac.update(slots.subarray(start, start + message.length));
       parentPort.postMessage({ id: message.id, slot: message.slot, length: message.length, dropped: !mac });
     } else if (message.type === 'end') {
@@ -160,9 +160,9 @@ class AesThreads {
     else ready(slot);
   }
 
-  /** Copies `bytes` into `slot` at `offset` (the caller keeps within PIECE_BYTES). */
+  /** Copies `bytes` into `slot` at `offset` (the caller keeps within SLOT_BYTES). */
   fill(slot: number, offset: number, bytes: Uint8Array): void {
-    this.slots!.set(bytes, slot * PIECE_BYTES + offset);
+    this.slots!.set(bytes, slot * SLOT_BYTES + offset);
   }
 
   /** Sends the first `length` bytes of `slot`. Every entry's slots are answered in order. */
@@ -170,7 +170,7 @@ class AesThreads {
     this.threads!.cipher.postMessage({ type: 'data', id, slot, length });
   }
 
-  /** Gives back a slot that was never sent. */
+  /** Gives a slot back: to the first entry waiting for one, else to the free ones. */
   release(slot: number): void {
     const waiting = this.waitingForRoom.shift();
     if (waiting) waiting(slot);
@@ -201,13 +201,13 @@ class AesThreads {
   private start(): { cipher: Worker; mac: Worker } {
     if (this.failure) throw this.failure;
     if (this.threads) return this.threads;
-    const memory = new SharedArrayBuffer(SLOTS * PIECE_BYTES);
+    const memory = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
     const slots = Buffer.from(memory);
     const { port1, port2 } = new MessageChannel();
     const thread = (role: 'cipher' | 'mac', port: MessagePort) =>
       new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { role, port, slots: memory, pieceBytes: PIECE_BYTES, runBytes: RUN_BYTES },
+        workerData: { role, port, slots: memory, slotBytes: SLOT_BYTES, runBytes: RUN_BYTES },
         transferList: [port],
       });
     const threads = { cipher: thread('cipher', port1), mac: thread('mac', port2) };
@@ -215,7 +215,7 @@ class AesThreads {
       if (reply.slot !== undefined) {
         if (!reply.dropped) {
           // Not zero-filled: every byte is copied over at once.
-          const start = reply.slot * PIECE_BYTES;
+          const start = reply.slot * SLOT_BYTES;
           reply.data = Buffer.allocUnsafeSlow(reply.length!);
           reply.data.set(slots.subarray(start, start + reply.length!));
         }
@@ -262,7 +262,7 @@ export class AesWorkerEncryptor extends Transform {
   private waitingForReader: (() => void) | null = null;
 
   constructor(private readonly key: Promise<AesEntryKey>) {
-    super({ readableHighWaterMark: 2 * PIECE_BYTES });
+    super({ readableHighWaterMark: 2 * SLOT_BYTES });
   }
 
   override _read(size: number): void {
@@ -290,11 +290,11 @@ export class AesWorkerEncryptor extends Transform {
           gather(from);
         });
       }
-      const bytes = chunk.subarray(from, from + PIECE_BYTES - this.filled);
+      const bytes = chunk.subarray(from, from + SLOT_BYTES - this.filled);
       shared.fill(this.slot, this.filled, bytes);
       this.filled += bytes.length;
       this.bytesIn += bytes.length;
-      if (this.filled === PIECE_BYTES) this.send();
+      if (this.filled === SLOT_BYTES) this.send();
       gather(from + bytes.length);
     };
     if (this.id) return gather(0);

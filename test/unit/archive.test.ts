@@ -24,7 +24,7 @@ import {
   isCompressedMedia,
   type ArchiveOptions,
 } from '../../shared/archive';
-import { AesWorkerEncryptor, PIECE_BYTES } from '../../shared/archive/aes-worker';
+import { AesWorkerEncryptor, SLOT_BYTES } from '../../shared/archive/aes-worker';
 import {
   AesEntryEncryptor,
   AesKeyPool,
@@ -170,9 +170,9 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
     const password = Buffer.from(PASSWORD);
     const inputs = [
       // One chunk of several slots, its end not on a block boundary.
-      { data: randomBytes(2 * PIECE_BYTES + 12_345), cuts: [2 * PIECE_BYTES + 12_345] },
+      { data: randomBytes(2 * SLOT_BYTES + 12_345), cuts: [2 * SLOT_BYTES + 12_345] },
       // A slot and a bit, then odd pieces.
-      { data: randomBytes(PIECE_BYTES + 5_000), cuts: [PIECE_BYTES + 1, 3, 4_996] },
+      { data: randomBytes(SLOT_BYTES + 5_000), cuts: [SLOT_BYTES + 1, 3, 4_996] },
       { data: randomBytes(777_777), cuts: [100_000, 17, 333_333] },
     ];
     const salts = inputs.map(() => randomBytes(16));
@@ -192,18 +192,18 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
   });
 
   it('takes no more plaintext than its slots and one high-water mark of ciphertext while nobody reads', async () => {
-    const data = randomBytes(24 * PIECE_BYTES);
+    const data = randomBytes(24 * SLOT_BYTES);
     const key = deriveAesEntryKey(Buffer.from(PASSWORD), randomBytes(16));
     const encryptor = new AesWorkerEncryptor(key);
     const source = Readable.from(
-      Array.from({ length: 24 }, (_, i) => data.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES)),
+      Array.from({ length: 24 }, (_, i) => data.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES)),
     );
     source.pipe(encryptor);
     // Long enough for the threads to encipher everything they were given.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const taken = encryptor.bytesIn;
     expect(taken).toBeGreaterThan(0);
-    expect(taken).toBeLessThanOrEqual(encryptor.readableHighWaterMark + 8 * PIECE_BYTES);
+    expect(taken).toBeLessThanOrEqual(encryptor.readableHighWaterMark + 8 * SLOT_BYTES);
     // Reading resumes it, and nothing was lost on the way.
     const output = await collect(encryptor);
     const reference = await throughInChunks(new AesEntryEncryptor(key), data, []);
@@ -219,8 +219,8 @@ describe('AES-256 (WinZip AE-2) on native crypto', () => {
     // The waiting ones first: the slots the others give back then reach only destroyed entries.
     for (const encryptor of stuck.reverse()) encryptor.destroy();
     // Every slot is free again: an entry of more slots than there are goes through.
-    const data = randomBytes(10 * PIECE_BYTES + 3);
-    const output = await throughInChunks(new AesWorkerEncryptor(key), data, [PIECE_BYTES]);
+    const data = randomBytes(10 * SLOT_BYTES + 3);
+    const output = await throughInChunks(new AesWorkerEncryptor(key), data, [SLOT_BYTES]);
     const reference = await throughInChunks(new AesEntryEncryptor(key), data, []);
     expect(output.equals(reference)).toBe(true);
   }, 20_000);
