@@ -20,7 +20,8 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createArchive, fetchAhead } from '../shared/archive';
+import { bufferSmall, createArchive, fetchAhead } from '../shared/archive';
+import { SMALL_SOURCE_BYTES } from '../shared/pipeline/package';
 import { packageProcess } from './package-runtime';
 
 const PASSWORD = 'bench-Password-123';
@@ -84,17 +85,21 @@ async function ours(dir: string, names: string[], bytes: number, out: string): P
   const start = performance.now();
   const archive = createArchive({ password: PASSWORD, encryption: 'aes256' });
   const written = pipeline(archive.stream, createWriteStream(out));
-  // Small files are read whole (as package fetches small objects), and at once: from memory a
-  // read is a copy, while an asynchronous one takes four trips through the thread pool (open, stat,
-  // read, close) that package, which reads sockets, never makes. Large ones are streamed.
+  // As package reads sources: each fetched ahead, its first SMALL_SOURCE_BYTES read at once, a
+  // larger one then streamed (1 MiB reads, as 7-Zip reads in large blocks too). Small files are
+  // read synchronously: from memory a read is a copy, while an asynchronous one takes four trips
+  // through the thread pool (open, stat, read, close) that package, which reads sockets, never
+  // makes.
   const sources = fetchAhead(
     names,
     async (name) => ({
       name,
-      // 1 MiB reads, as 7-Zip reads in large blocks too.
       body:
-        bytes > MiB
-          ? createReadStream(join(dir, name), { highWaterMark: MiB })
+        bytes > SMALL_SOURCE_BYTES
+          ? await bufferSmall(
+              createReadStream(join(dir, name), { highWaterMark: MiB }),
+              SMALL_SOURCE_BYTES,
+            )
           : readFileSync(join(dir, name)),
     }),
     { concurrency: READ_AHEAD, discard: ({ body }) => Buffer.isBuffer(body) || body.destroy() },

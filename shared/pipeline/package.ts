@@ -46,7 +46,7 @@ const FETCH_AHEAD = 8;
 const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
 const UPLOAD_QUEUE = 3;
 /** Source objects up to this size are downloaded whole while fetched ahead; larger ones stream. */
-const SMALL_SOURCE_BYTES = 4 * 1024 * 1024;
+export const SMALL_SOURCE_BYTES = 4 * 1024 * 1024;
 
 interface ArchiveEntry {
   path: string;
