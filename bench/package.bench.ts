@@ -26,7 +26,6 @@ import { renderShard } from '../shared/pipeline/render';
 import { packageProcess } from './package-runtime';
 import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
-const PROJECT = SYNTHETIC_PROJECT;
 const LATENCY_MS = Number(process.env.PACKAGE_BENCH_LATENCY_MS ?? '20');
 const IMAGE_BYTES = 16 * 1024;
 const self = fileURLToPath(import.meta.url);
@@ -60,13 +59,13 @@ async function measure(size: number): Promise<void> {
     await seed(size);
     // Only the record and the password object: the state machine does not run, the stages do.
     const sfn = { send: async () => ({}) } as unknown as SFNClient;
-    const record = await startExport({ ...stack.startDeps(), sfn }, PROJECT, {
+    const record = await startExport({ ...stack.startDeps(), sfn }, SYNTHETIC_PROJECT, {
       type: 'both',
       taskId: SYNTHETIC_TASK,
       format: 'coco',
       password: 'bench-Password-123',
     });
-    const ref = { exportId: record.id, projectId: PROJECT };
+    const ref = { exportId: record.id, projectId: SYNTHETIC_PROJECT };
     const deps = pipelineDeps();
     const { shards } = await planExport(deps, ref);
     for (const shard of shards) await renderShard(deps, { ...ref, shard });
@@ -79,7 +78,7 @@ async function measure(size: number): Promise<void> {
     if (status !== 0) throw new Error(`package of ${size} items failed (status ${status})`);
     const result = JSON.parse(output.trim().split('\n').pop()!) as PackageResult;
     const finished = await new RecordStore(stack.s3, stack.config.exportBucket).get(
-      PROJECT,
+      SYNTHETIC_PROJECT,
       record.id,
     );
     if (finished.status !== 'SUCCEEDED') throw new Error(`export ${record.id} did not succeed`);
@@ -105,7 +104,7 @@ async function packageOnly(exportId: string): Promise<void> {
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const record = await packageExport(deps, { exportId, projectId: PROJECT });
+  const record = await packageExport(deps, { exportId, projectId: SYNTHETIC_PROJECT });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   const used = process.cpuUsage(cpu);

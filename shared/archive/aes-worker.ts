@@ -22,8 +22,8 @@ const RUN_BYTES = 64 * 1024;
 
 /*
  * The workers' source is a string, not a module file, so that it survives bundling each Lambda
- * into one file; `workerData.role` says which of the two a worker is. It is WinZipAesCtr
- * (crypto.ts) and HMAC-SHA1: the unit tests hold both to archiver-zip-encrypted's bytes.
+ * into one file; `workerData.role` says which of the two a worker is. It is winZipAesCtr
+ * (crypto.ts), in place, and HMAC-SHA1: the unit tests hold both to archiver-zip-encrypted's bytes.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -246,7 +246,7 @@ class AesThreads {
 const shared = new AesThreads();
 
 /**
- * The same entry bytes as AesEntryEncryptor (salt, verifier, ciphertext, MAC), enciphered on the
+ * The same entry bytes as aesEncryptWhole (salt, verifier, ciphertext, MAC), enciphered on the
  * worker threads. Chunks are gathered into a slot, which is sent when full and at the end: sources
  * such as S3 bodies arrive in chunks of a few kilobytes, and each message between threads costs a
  * wake-up. Ciphertext arrives after its chunk was taken, so the reader's backpressure is applied by

@@ -4,7 +4,6 @@
  * JavaScript AES and its event-loop-blocking key derivation (DESIGN §10, §19).
  */
 import { createCipheriv, createHmac, pbkdf2, randomBytes } from 'node:crypto';
-import type { Cipher, Hmac } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -97,7 +96,7 @@ export class AesKeyPool {
 const RUN_BYTES = 64 * 1024;
 
 /*
- * Scratch space shared by every cipher: `update` runs synchronously on the one JS thread, and an
+ * Scratch space shared by every entry: winZipAesCtr runs synchronously on the one JS thread, and an
  * archive of 100,000 small files must not allocate (and zero) 128 KiB per entry. Only the low 8
  * bytes of each counter block are ever written; the high 8 stay zero.
  */
@@ -106,57 +105,31 @@ const counterView = new DataView(counters.buffer, counters.byteOffset, counters.
 const alignedScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
 
 /**
- * AES-256-CTR as WinZip uses it: the counter is a 128-bit little-endian integer starting at 1
- * (OpenSSL's CTR mode counts big-endian, so it cannot be used directly). Counter blocks are laid
- * out in bulk, enciphered with AES-256-ECB in one native call, and XORed with the data.
+ * A whole entry's data enciphered (or deciphered) with AES-256-CTR as WinZip uses it: the counter
+ * is a 128-bit little-endian integer starting at 1 (OpenSSL's CTR mode counts big-endian, so it
+ * cannot be used directly). Counter blocks are laid out in bulk, enciphered with AES-256-ECB in
+ * one native call per run, and XORed with the data. One new buffer per run of at most 64 KiB:
+ * joining them would copy every byte once more. Streamed entries go through aes-worker.ts.
  */
-export class WinZipAesCtr {
-  private readonly ecb: Cipher;
-  /** Counter of the next keystream block. */
-  private block = 1;
-  /** Keystream bytes of the last block that the previous chunk did not use. */
-  private spare = Buffer.alloc(0);
-
-  constructor(aesKey: Buffer) {
-    this.ecb = createCipheriv('aes-256-ecb', aesKey, null);
-    this.ecb.setAutoPadding(false);
-  }
-
-  /**
-   * Enciphers (or deciphers) the next bytes of the entry into new buffers, one per run of at
-   * most 64 KiB: joining them would copy every byte once more.
-   */
-  update(data: Uint8Array): Buffer[] {
-    const pieces: Buffer[] = [];
-    let done = 0;
-    if (this.spare.length > 0) {
-      const n = Math.min(this.spare.length, data.length);
-      const piece = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) piece[i] = data[i]! ^ this.spare[i]!;
-      pieces.push(piece);
-      this.spare = this.spare.subarray(n);
-      done = n;
-    }
-    while (done < data.length) {
-      const length = Math.min(RUN_BYTES, data.length - done);
-      const keystream = this.keystream(Math.ceil(length / 16));
-      if (length % 16 !== 0) this.spare = Buffer.from(keystream.subarray(length));
-      xorInto(keystream, data.subarray(done, done + length), alignedScratch);
-      pieces.push(keystream.subarray(0, length));
-      done += length;
-    }
-    return pieces;
-  }
-
-  private keystream(blocks: number): Buffer {
+export function winZipAesCtr(aesKey: Buffer, data: Uint8Array): Buffer[] {
+  const ecb = createCipheriv('aes-256-ecb', aesKey, null);
+  ecb.setAutoPadding(false);
+  const pieces: Buffer[] = [];
+  for (let done = 0, block = 1; done < data.length;) {
+    const length = Math.min(RUN_BYTES, data.length - done);
+    const blocks = Math.ceil(length / 16);
     for (let b = 0; b < blocks; b++) {
-      const counter = this.block + b;
+      const counter = block + b;
       counterView.setUint32(b * 16, counter >>> 0, true);
       counterView.setUint32(b * 16 + 4, Math.floor(counter / 2 ** 32), true);
     }
-    this.block += blocks;
-    return this.ecb.update(counters.subarray(0, blocks * 16));
+    block += blocks;
+    const keystream = ecb.update(counters.subarray(0, blocks * 16));
+    xorInto(keystream, data.subarray(done, done + length), alignedScratch);
+    pieces.push(keystream.subarray(0, length));
+    done += length;
   }
+  return pieces;
 }
 
 /** target[i] ^= source[i] for the length of source, four bytes at a time where alignment allows. */
@@ -176,63 +149,6 @@ function xorInto(target: Buffer, source: Uint8Array, scratch: Buffer): void {
   const s = new Int32Array(from.buffer, from.byteOffset, words);
   for (let i = 0; i < words; i++) t[i]! ^= s[i]!;
   for (let i = words * 4; i < length; i++) target[i]! ^= from[i]!;
-}
-
-/**
- * One AES entry's data: salt, password verifier, the enciphered (compressed) bytes, then the
- * first 10 bytes of HMAC-SHA1 over the ciphertext. The key may still be deriving when data
- * arrives; the stream waits for it.
- */
-export class AesEntryEncryptor extends Transform {
-  /** Bytes taken in so far. */
-  bytesIn = 0;
-  /** Bytes written so far: the entry's compressed size once the stream has ended. */
-  bytesOut = 0;
-  private cipher: WinZipAesCtr | null = null;
-  private mac: Hmac | null = null;
-
-  constructor(private readonly key: Promise<AesEntryKey>) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.cipher) {
-      this.encipher(chunk);
-      return done();
-    }
-    this.start().then(() => {
-      this.encipher(chunk);
-      done();
-    }, done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    const finish = () => {
-      const mac = this.mac!.digest().subarray(0, AES_MAC_BYTES);
-      this.bytesOut += mac.length;
-      done(null, mac);
-    };
-    if (this.cipher) return finish();
-    this.start().then(finish, done);
-  }
-
-  private async start(): Promise<void> {
-    const key = await this.key;
-    this.cipher = new WinZipAesCtr(key.aesKey);
-    this.mac = createHmac('sha1', key.hmacKey);
-    const header = Buffer.concat([key.salt, key.verifier]);
-    this.bytesOut += header.length;
-    this.push(header);
-  }
-
-  private encipher(chunk: Buffer): void {
-    this.bytesIn += chunk.length;
-    for (const piece of this.cipher!.update(chunk)) {
-      this.mac!.update(piece);
-      this.bytesOut += piece.length;
-      this.push(piece);
-    }
-  }
 }
 
 const CRC_TABLE = (() => {
@@ -347,7 +263,7 @@ export function zipCryptoHeader(cipher: ZipCryptoCipher, checkByte: number): Buf
 
 /** A whole small AES entry's data at once: salt, verifier, ciphertext, MAC. */
 export function aesEncryptWhole(key: AesEntryKey, data: Uint8Array): Buffer[] {
-  const ciphertext = new WinZipAesCtr(key.aesKey).update(data);
+  const ciphertext = winZipAesCtr(key.aesKey, data);
   const mac = createHmac('sha1', key.hmacKey);
   for (const piece of ciphertext) mac.update(piece);
   return [key.salt, key.verifier, ...ciphertext, mac.digest().subarray(0, AES_MAC_BYTES)];
