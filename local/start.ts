@@ -51,7 +51,10 @@ function notification(record: S3EventRecord): S3Event {
 
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
   const log = options.log ?? (() => undefined);
-  const stack = await startLocalStack(options);
+  const stack = await startLocalStack({
+    onInterrupted: (ids) => log(`closed ${ids.length} export(s) interrupted by the last stop`),
+    ...options,
+  });
   const pending = new Set<Promise<unknown>>();
   stack.s3Server.onEvent((record) => {
     const key = record.s3.object.key;

@@ -9,6 +9,7 @@ import { handler as render } from '../functions/render/handler';
 import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
+import { taskTimeouts } from '../shared/pipeline/timeouts';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -55,8 +56,9 @@ export function localDefinition(): StateMachineDefinition {
   return JSON.parse(text) as StateMachineDefinition;
 }
 
-function lambdaContext(name: string): Context {
-  const deadline = Date.now() + 15 * 60 * 1000;
+/** A Lambda context whose deadline is the function's timeout, which is its Task's TimeoutSeconds. */
+function lambdaContext(name: string, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
@@ -73,7 +75,7 @@ function lambdaContext(name: string): Context {
   };
 }
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 export interface Execution {
   executionArn: string;
@@ -86,25 +88,39 @@ export interface Execution {
   error?: string;
   cause?: string;
   done: Promise<void>;
+  /** Stops the execution (StopExecution): it ends ABORTED with this error and cause. */
+  stop(error?: string, cause?: string): void;
+}
+
+export interface LocalStepFunctionsOptions {
+  /**
+   * Tests only: awaited before each Task's handler with the state's name, to make a step slow or
+   * fail. Handlers still run exactly as deployed.
+   */
+  beforeTask?: (state: string, event: unknown) => Promise<void>;
 }
 
 /**
  * Runs the export state machine on this machine with aws-local-stepfunctions, each Task state
- * mapped to its handler module, and serves the two Step Functions actions the service uses
- * (StartExecution with its name idempotency, DescribeExecution) over HTTP, so that code starting
- * exports talks to it with @aws-sdk/client-sfn unchanged through AWS_ENDPOINT_URL_SFN.
+ * mapped to its handler module, and serves the Step Functions actions the service uses
+ * (StartExecution with its name idempotency, DescribeExecution, StopExecution) over HTTP, so that
+ * code starting exports talks to it with @aws-sdk/client-sfn unchanged through
+ * AWS_ENDPOINT_URL_SFN. Every Task runs under the TimeoutSeconds of the ASL, as on AWS.
  */
 export class LocalStepFunctions {
   readonly executions = new Map<string, Execution>();
   private readonly machine = new StateMachine(localDefinition(), {
     validationOptions: { checkPaths: true, checkArn: true },
   });
+  private readonly timeouts = taskTimeouts(readFileSync(ASL_PATH, 'utf8'));
   private server?: Server;
+
+  constructor(private readonly options: LocalStepFunctionsOptions = {}) {}
 
   start(name: string, input: string): Execution {
     const existing = this.executions.get(name);
     if (existing) {
-      if (existing.input !== input) {
+      if (existing.input !== input || existing.status !== 'RUNNING') {
         throw Object.assign(new Error(`Execution Already Exists: '${existing.executionArn}'`), {
           code: 'ExecutionAlreadyExists',
         });
@@ -113,9 +129,15 @@ export class LocalStepFunctions {
     }
     const executionArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
     const handlers = Object.fromEntries(
-      Object.entries(TASK_HANDLERS).map(([state, { handler }]) => [
+      Object.entries(TASK_HANDLERS).map(([state, { substitution, handler }]) => [
         state,
-        (event: unknown) => handler(event as never, lambdaContext(state)) as Promise<never>,
+        async (event: unknown) => {
+          await this.options.beforeTask?.(state, event);
+          return handler(
+            event as never,
+            lambdaContext(state, this.timeouts[substitution]!),
+          ) as Promise<never>;
+        },
       ]),
     );
     const run = this.machine.run(JSON.parse(input), {
@@ -126,6 +148,7 @@ export class LocalStepFunctions {
       },
       context: { Execution: { Name: name, Id: executionArn } },
     });
+    let stopReason: { error?: string; cause?: string } = {};
     const execution: Execution = {
       executionArn,
       name,
@@ -133,18 +156,27 @@ export class LocalStepFunctions {
       status: 'RUNNING',
       startDate: new Date(),
       done: Promise.resolve(),
+      stop(error, cause) {
+        if (execution.status !== 'RUNNING') return;
+        stopReason = { error, cause };
+        run.abort();
+      },
+    };
+    const end = (status: ExecutionStatus, result: Partial<Execution>) => {
+      Object.assign(execution, { status, stopDate: new Date(), ...result });
     };
     execution.done = run.result.then(
-      (output) => {
-        execution.status = 'SUCCEEDED';
-        execution.output = JSON.stringify(output);
-        execution.stopDate = new Date();
-      },
-      (error: Error & { cause?: unknown }) => {
-        execution.status = 'FAILED';
-        execution.error = error.name;
-        execution.cause = error.message;
-        execution.stopDate = new Date();
+      (output) => end('SUCCEEDED', { output: JSON.stringify(output) }),
+      (error: Error & { cause?: Error }) => {
+        // The runner's own errors say how the execution ended; a failure carries its cause.
+        if (error.name === 'ExecutionAbortedError') end('ABORTED', stopReason);
+        else if (error.name === 'ExecutionTimeoutError')
+          end('TIMED_OUT', { error: 'States.Timeout', cause: error.message });
+        else
+          end('FAILED', {
+            error: error.cause?.name ?? error.name,
+            cause: error.cause?.message ?? error.message,
+          });
       },
     );
     this.executions.set(name, execution);
@@ -202,15 +234,20 @@ export class LocalStepFunctions {
           },
         };
       }
-      if (action === 'DescribeExecution') {
-        const execution = [...this.executions.values()].find(
-          (e) => e.executionArn === body.executionArn,
-        );
-        if (!execution)
-          return {
-            status: 400,
-            body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' },
-          };
+      const execution = [...this.executions.values()].find(
+        (e) => e.executionArn === body.executionArn,
+      );
+      if ((action === 'DescribeExecution' || action === 'StopExecution') && !execution)
+        return {
+          status: 400,
+          body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' },
+        };
+      if (action === 'StopExecution') {
+        execution!.stop(body.error, body.cause);
+        await execution!.done;
+        return { status: 200, body: { stopDate: execution!.stopDate!.getTime() / 1000 } };
+      }
+      if (action === 'DescribeExecution' && execution) {
         return {
           status: 200,
           body: {

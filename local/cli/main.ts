@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import type { ExportRow, ExportView } from '../../shared/exports/table';
+import type { ExportRow, ExportView, UnreadableRow } from '../../shared/exports/table';
 import type { ImportTaskType } from '../../shared/import/coco';
 import { ApiClient, ApiError, localEndpoint } from './client';
 import { need, OPTIONS, requestFromFlags, UsageError } from './flags';
@@ -41,14 +41,14 @@ connection (every command but import-coco)
   --json           print JSON instead of text
 `;
 
-function printTable(rows: ExportRow[]): void {
+function printTable(rows: Array<ExportRow | UnreadableRow>): void {
   const lines = [
     ['id', 'name', 'task', 'format', 'status', 'progress', 'created', 'bytes'],
     ...rows.map((r) => [
       r.id,
-      r.name,
+      r.name ?? '-',
       r.task?.id ?? '-',
-      r.format ? `${r.format}${r.maskKind ? `:${r.maskKind}` : ''}` : r.type,
+      r.format ? `${r.format}${r.maskKind ? `:${r.maskKind}` : ''}` : (r.type ?? '-'),
       r.status,
       `${r.progress.done}/${r.progress.total}`,
       r.created_at.slice(0, 19).replace('T', ' '),
@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
       return done.status === 'SUCCEEDED' ? 0 : 1;
     }
     case 'list': {
-      const rows: ExportRow[] = [];
+      const rows: Array<ExportRow | UnreadableRow> = [];
       let cursor = values.cursor;
       do {
         const page = await client.list(projectId, {

@@ -114,6 +114,94 @@ export async function putText(
   }
 }
 
+/** A put whose precondition did not hold: 412, or 409 while a concurrent conditional write of the key is under way. */
+function isConditionLost(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  return (
+    status === 412 ||
+    status === 409 ||
+    e?.name === 'PreconditionFailed' ||
+    e?.name === 'ConditionalRequestConflict'
+  );
+}
+
+async function putConditionally(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  condition: { IfNoneMatch: '*' } | { IfMatch: string },
+  contentType: string,
+): Promise<boolean> {
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: Buffer.byteLength(body),
+        ...condition,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionLost(error) || ('IfMatch' in condition && isMissing(error))) return false;
+    throw classifyAwsError(error, `writing ${key}`);
+  }
+}
+
+/**
+ * Creates an object only if its key is free (`If-None-Match: *`), atomically: of concurrent
+ * puts of one key exactly one returns true. False when the key exists (412) or another
+ * conditional write of it is under way (409, which S3 asks to retry: the caller reads the key).
+ */
+export function putIfAbsent(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  contentType = 'application/json',
+): Promise<boolean> {
+  return putConditionally(s3, bucket, key, body, { IfNoneMatch: '*' }, contentType);
+}
+
+/**
+ * Replaces an object only if it is still the version that was read (`If-Match: etag`),
+ * atomically; false when it has changed or is gone.
+ */
+export function putIfUnchanged(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  etag: string,
+  contentType = 'application/json',
+): Promise<boolean> {
+  return putConditionally(s3, bucket, key, body, { IfMatch: etag }, contentType);
+}
+
+/** A small object's text with its ETag (for putIfUnchanged), or undefined when it does not exist. */
+export async function getVersionedText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ text: string; etag: string } | undefined> {
+  let response;
+  try {
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw classifyAwsError(error, `reading ${key}`);
+  }
+  try {
+    return { text: await response.Body!.transformToString('utf-8'), etag: response.ETag ?? '' };
+  } catch (error) {
+    throw new TransientError(`reading ${key}: the connection was lost`, { cause: error });
+  }
+}
+
 /** Streams a body of unknown length into a multipart upload. */
 export async function putStream(
   s3: S3Client,

@@ -1,6 +1,6 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { readConfig } from '../aws/config';
 import { createS3Client } from '../aws/s3';
+import { createSfnClient } from '../aws/sfn';
 import type { StartDeps } from './start';
 
 let cached: { key: string; deps: StartDeps } | undefined;
@@ -24,7 +24,7 @@ export function startDepsFromEnv(env: NodeJS.ProcessEnv = process.env): StartDep
       key,
       deps: {
         s3: createS3Client(env),
-        sfn: new SFNClient(sfnEndpoint ? { endpoint: sfnEndpoint } : {}),
+        sfn: createSfnClient(env),
         dataBucket: config.dataBucket,
         exportBucket: config.exportBucket,
         stateMachineArn: config.stateMachineArn,

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getTextIfExists, putText } from '../aws/s3';
-import { NotFoundError } from '../errors';
+import { ExportError, NotFoundError } from '../errors';
 import type { TaskType } from '../model/types';
 import type { Encryption, ExportRequest, ExportType } from './request';
 
@@ -39,19 +39,64 @@ export const recordKeys = {
   work: (exportId: string) => `work/${exportId}/`,
 };
 
+/** A record object that is not a record (truncated, not JSON, not an object of the right shape). */
+export class UnreadableRecordError extends ExportError {
+  constructor(
+    readonly exportId: string,
+    problem: string,
+  ) {
+    super(`the record of export ${exportId} cannot be read: ${problem}`);
+    this.name = 'UnreadableRecordError';
+  }
+}
+
+/** The record in a record object's text, or what makes it none. */
+export function parseRecord(text: string, exportId: string): ExportRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text.length === 0 ? 'it is empty' : 'it is not valid JSON (truncated or damaged)';
+  }
+  const record = value as Partial<ExportRecord> | null;
+  if (record === null || typeof record !== 'object' || Array.isArray(record))
+    return 'it is not a JSON object';
+  if (record.id !== exportId) return 'its id is not the export id';
+  if (!EXPORT_STATUSES.includes(record.status as ExportStatus))
+    return 'its status is not one of ours';
+  if (typeof record.created_at !== 'string' || typeof record.name !== 'string')
+    return 'it lacks its name or creation time';
+  return record as ExportRecord;
+}
+
+/** Reads of a record that races with its rewrite: see RecordStore.find. */
+const READ_ATTEMPTS = 5;
+
 export class RecordStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
   ) {}
 
+  /**
+   * The record, undefined when there is none; UnreadableRecordError when its object holds no
+   * record. S3 replaces an object atomically, but some S3-compatible stores can serve an object
+   * that is being rewritten half-written: a record that does not parse is read again a few times
+   * before it counts as unreadable.
+   */
   async find(projectId: string, exportId: string): Promise<ExportRecord | undefined> {
-    const text = await getTextIfExists(
-      this.s3,
-      this.bucket,
-      recordKeys.record(projectId, exportId),
-    );
-    return text === undefined ? undefined : (JSON.parse(text) as ExportRecord);
+    for (let attempt = 1; ; attempt++) {
+      const text = await getTextIfExists(
+        this.s3,
+        this.bucket,
+        recordKeys.record(projectId, exportId),
+      );
+      if (text === undefined) return undefined;
+      const parsed = parseRecord(text, exportId);
+      if (typeof parsed !== 'string') return parsed;
+      if (attempt >= READ_ATTEMPTS) throw new UnreadableRecordError(exportId, parsed);
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
   }
 
   async get(projectId: string, exportId: string): Promise<ExportRecord> {
