@@ -9,6 +9,7 @@ import { handler as render } from '../functions/render/handler';
 import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
+import { executionArn } from '../shared/aws/sfn';
 import { taskTimeouts } from '../shared/pipeline/timeouts';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
@@ -97,7 +98,7 @@ export interface LocalStepFunctionsOptions {
    * Tests only: awaited before each Task's handler with the state's name, to make a step slow or
    * fail. Handlers still run exactly as deployed.
    */
-  beforeTask?: (state: string, event: unknown) => Promise<void>;
+  beforeTask?: (state: string, event: unknown, context: Context) => Promise<void>;
 }
 
 /**
@@ -127,16 +128,14 @@ export class LocalStepFunctions {
       }
       return existing;
     }
-    const executionArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+    const arn = executionArn(LOCAL_STATE_MACHINE_ARN, name);
     const handlers = Object.fromEntries(
       Object.entries(TASK_HANDLERS).map(([state, { substitution, handler }]) => [
         state,
         async (event: unknown) => {
-          await this.options.beforeTask?.(state, event);
-          return handler(
-            event as never,
-            lambdaContext(state, this.timeouts[substitution]!),
-          ) as Promise<never>;
+          const context = lambdaContext(state, this.timeouts[substitution]!);
+          await this.options.beforeTask?.(state, event, context);
+          return handler(event as never, context) as Promise<never>;
         },
       ]),
     );
@@ -146,11 +145,11 @@ export class LocalStepFunctions {
         // Retries wait a few milliseconds locally instead of seconds.
         retryIntervalOverrides: { Plan: 10, Render: 10, Masks: 10, Package: 10, RecordFailure: 10 },
       },
-      context: { Execution: { Name: name, Id: executionArn } },
+      context: { Execution: { Name: name, Id: arn } },
     });
     let stopReason: { error?: string; cause?: string } = {};
     const execution: Execution = {
-      executionArn,
+      executionArn: arn,
       name,
       input,
       status: 'RUNNING',

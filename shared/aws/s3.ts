@@ -98,20 +98,32 @@ export async function putText(
   contentType = 'application/json',
 ): Promise<void> {
   try {
-    // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
-    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentLength: length,
-      }),
-    );
+    await putObject(s3, bucket, key, body, contentType);
   } catch (error) {
     throw classifyAwsError(error, `writing ${key}`);
   }
+}
+
+function putObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  contentType: string,
+  condition: { IfNoneMatch?: '*'; IfMatch?: string } = {},
+) {
+  // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  return s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ContentLength: length,
+      ...condition,
+    }),
+  );
 }
 
 /** A put whose precondition did not hold: 412, or 409 while a concurrent conditional write of the key is under way. */
@@ -135,16 +147,7 @@ async function putConditionally(
   contentType: string,
 ): Promise<boolean> {
   try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentLength: Buffer.byteLength(body),
-        ...condition,
-      }),
-    );
+    await putObject(s3, bucket, key, body, contentType, condition);
     return true;
   } catch (error) {
     if (isConditionLost(error) || ('IfMatch' in condition && isMissing(error))) return false;
@@ -241,6 +244,33 @@ export async function* listKeys(
       throw classifyAwsError(error, `listing ${prefix}`);
     }
     for (const object of page.Contents ?? []) yield { key: object.Key!, size: object.Size ?? 0 };
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** The folder names directly under a prefix (`prefix/{name}/...`), page by page. */
+export async function* listFolders(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<string> {
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ContinuationToken: token,
+        }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `listing ${prefix}`);
+    }
+    for (const { Prefix } of page.CommonPrefixes ?? [])
+      if (Prefix) yield Prefix.slice(prefix.length, -1);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 }

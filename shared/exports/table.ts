@@ -1,8 +1,8 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { deleteKey, deleteKeys, deletePrefix, listKeys } from '../aws/s3';
-import { classifyAwsError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { deleteKey, deleteKeys, deletePrefix, listFolders, listKeys } from '../aws/s3';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { StoreReader } from '../store/reader';
 import { EXPORT_ID_PATTERN } from './ids';
@@ -202,29 +202,9 @@ export async function getExport(
 
 /** Export ids of a project, newest first (ids sort by creation time). */
 export async function exportIds(deps: TableDeps, projectId: string): Promise<string[]> {
-  const prefix = recordKeys.prefix(projectId);
   const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.s3.send(
-        new ListObjectsV2Command({
-          Bucket: deps.exportBucket,
-          Prefix: prefix,
-          Delimiter: '/',
-          ContinuationToken: token,
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `listing ${prefix}`);
-    }
-    for (const { Prefix } of page.CommonPrefixes ?? []) {
-      const id = Prefix?.slice(prefix.length, -1) ?? '';
-      if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const id of listFolders(deps.s3, deps.exportBucket, recordKeys.prefix(projectId)))
+    if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
   return ids.sort().reverse();
 }
 
