@@ -53,5 +53,7 @@ export async function recordFailure(
 ): Promise<ExportRecord> {
   const records = new RecordStore(deps.s3, deps.exportBucket);
   const record = await records.get(input.projectId, input.exportId);
+  // Package recorded SUCCEEDED and then failed on its way out: the archive stands.
+  if (record.status === 'SUCCEEDED') return record;
   return closeExport(deps, record, failureReason(input.error));
 }

@@ -59,9 +59,11 @@ interface ArchiveEntry {
  * the password, records SUCCEEDED and removes the staged work.
  */
 export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise<ExportRecord> {
-  const plan = await readPlan(deps, ref.exportId);
   const records = new RecordStore(deps.s3, deps.exportBucket);
   const record = await records.get(ref.projectId, ref.exportId);
+  // A retry of a package that succeeded (its answer lost on the way back) has nothing to do.
+  if (record.status === 'SUCCEEDED') return record;
+  const plan = await readPlan(deps, ref.exportId);
   const archiveKey = recordKeys.archive(ref.projectId, ref.exportId, safeName(record.name));
 
   const archive = createArchive({
@@ -150,7 +152,11 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
     counts: manifest.totals,
     warnings: stats.flatMap((s) => s.warnings),
   });
-  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId));
+  // The export has succeeded: staged work that cannot be removed now expires with its lifecycle
+  // rule (and goes with a DELETE of the export), it does not turn the export into a failure.
+  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId)).catch(
+    () => undefined,
+  );
   return finished;
 }
 
