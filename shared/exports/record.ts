@@ -50,23 +50,53 @@ export class UnreadableRecordError extends ExportError {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+const isStringOrNull = (v: unknown) => v === null || typeof v === 'string';
+
+/** The members the table and the pipeline read, each with the test its value must pass. */
+const RECORD_MEMBERS: Record<string, (v: unknown) => boolean> = {
+  name: (v) => typeof v === 'string',
+  type: (v) => typeof v === 'string',
+  status: (v) => EXPORT_STATUSES.includes(v as ExportStatus),
+  task: (v) => v === null || (isObject(v) && typeof v.id === 'string'),
+  format: isStringOrNull,
+  maskKind: isStringOrNull,
+  encryption: isStringOrNull,
+  request: isObject,
+  progress: (v) => isObject(v) && Number.isFinite(v.done) && Number.isFinite(v.total),
+  created_at: (v) => typeof v === 'string' && Number.isFinite(Date.parse(v)),
+  started_at: isStringOrNull,
+  finished_at: isStringOrNull,
+  archive: (v) =>
+    v === null || (isObject(v) && typeof v.key === 'string' && Number.isFinite(v.bytes)),
+  counts: (v) => v === null || isObject(v),
+  warnings: Array.isArray,
+  error: (v) =>
+    v === null || (isObject(v) && typeof v.code === 'string' && typeof v.message === 'string'),
+};
+
 /** The record in a record object's text, or what makes it none. */
-export function parseRecord(text: string, exportId: string): ExportRecord | string {
+export function parseRecord(
+  text: string,
+  projectId: string,
+  exportId: string,
+): ExportRecord | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return text.length === 0 ? 'it is empty' : 'it is not valid JSON (truncated or damaged)';
   }
-  const record = value as Partial<ExportRecord> | null;
-  if (record === null || typeof record !== 'object' || Array.isArray(record))
-    return 'it is not a JSON object';
-  if (record.id !== exportId) return 'its id is not the export id';
-  if (!EXPORT_STATUSES.includes(record.status as ExportStatus))
-    return 'its status is not one of ours';
-  if (typeof record.created_at !== 'string' || typeof record.name !== 'string')
-    return 'it lacks its name or creation time';
-  return record as ExportRecord;
+  if (!isObject(value)) return 'it is not a JSON object';
+  if (value.id !== exportId || value.projectId !== projectId)
+    return 'it names another export or project';
+  const bad = Object.keys(RECORD_MEMBERS).filter(
+    (member) => !RECORD_MEMBERS[member]!(value[member]),
+  );
+  if (bad.length > 0)
+    return `its ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} missing or malformed`;
+  return value as unknown as ExportRecord;
 }
 
 /** Reads of a record that races with its rewrite: see RecordStore.find. */
@@ -92,7 +122,7 @@ export class RecordStore {
         recordKeys.record(projectId, exportId),
       );
       if (text === undefined) return undefined;
-      const parsed = parseRecord(text, exportId);
+      const parsed = parseRecord(text, projectId, exportId);
       if (typeof parsed !== 'string') return parsed;
       if (attempt >= READ_ATTEMPTS) throw new UnreadableRecordError(exportId, parsed);
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));

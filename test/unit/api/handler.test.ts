@@ -508,6 +508,11 @@ describe('GET /projects/{projectId}/exports', () => {
     ['not an object', '[1, 2]'],
     ['null', 'null'],
     ['the record of another export', JSON.stringify({ ...record(ID1), id: ID3 })],
+    ['without its progress', JSON.stringify({ ...record(ID2), progress: undefined })],
+    [
+      'RUNNING with a malformed archive',
+      JSON.stringify({ ...record(ID2), status: 'RUNNING', archive: { key: 7 } }),
+    ],
   ])(
     'lists the other exports and shows a record that is %s as an unreadable row',
     async (_, text) => {
