@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { MAX_IMAGE_SIDE } from '../model/validate';
 import { mediaKeyProblem, projectIdProblem, segmentProblem } from '../store/segments';
 import type {
   Annotation,
@@ -234,6 +235,10 @@ export async function importCoco(
     names.add(image.file_name);
     if (!(finite(image.width) && image.width > 0 && finite(image.height) && image.height > 0))
       problems.push(`${where} (${image.file_name}) has no positive width and height`);
+    else if (Math.max(image.width, image.height) > MAX_IMAGE_SIDE)
+      problems.push(
+        `${where} (${image.file_name}) is ${image.width} x ${image.height}: an image may have at most ${MAX_IMAGE_SIDE} pixels a side`,
+      );
     const bytes = await readImage(image.file_name);
     if (!bytes) {
       problems.push(`${where}: image file ${image.file_name} is not in the image folder`);

@@ -378,10 +378,13 @@ export interface ItemLimits {
 
 function checkPixels(c: Checker, o: Record<string, unknown>, limits: ItemLimits): void {
   const { width, height } = o;
+  // A side that is no valid dimension is already a problem of its own.
+  const valid = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_IMAGE_SIDE;
   if (
     limits.maxPixels !== undefined &&
-    typeof width === 'number' &&
-    typeof height === 'number' &&
+    valid(width) &&
+    valid(height) &&
     width * height > limits.maxPixels
   )
     c.problem(
