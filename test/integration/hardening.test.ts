@@ -195,37 +195,32 @@ describe('download links', () => {
 });
 
 describe('sizes no buffer can hold', () => {
-  it('fails an item 5e9 pixels wide naming file, line and field, not "internal error"', async () => {
-    await seedProject('huge', [item(0), item(1, { width: 5e9 })], 'instance_segmentation');
-    const created = await api.create('huge', {
-      type: 'annotations',
-      taskId: 't',
-      format: 'masks',
-      maskKind: 'instance',
-    });
-    const view = await finished('huge', created.id);
-    expect(view.status).toBe('FAILED');
-    expect(view.error!.message).toBe(
+  it.each([
+    [
+      'an item 5e9 pixels wide',
+      'huge',
+      [item(0), item(1, { width: 5e9 })],
       'datasets/d/items.jsonl line 2: width is 5000000000, more than the 65535 pixels an image may have',
-    );
-  });
-
-  it('fails a mask export of an image over the pixel cap naming file, line and field', async () => {
-    await seedProject(
+    ],
+    [
+      'an image over the pixel cap of masks',
       'wide',
       [item(0, { width: 20_000, height: 10_000 })],
-      'instance_segmentation',
-    );
-    const created = await api.create('wide', {
-      type: 'annotations',
-      taskId: 't',
-      format: 'masks',
-      maskKind: 'instance',
-    });
-    const view = await finished('wide', created.id);
-    expect(view.status).toBe('FAILED');
-    expect(view.error!.message).toBe(
       'datasets/d/items.jsonl line 1: width x height is 20000 x 10000: more than the 100,000,000 pixels a mask may have',
-    );
-  });
+    ],
+  ])(
+    'fails a mask export of %s naming file, line and field, not "internal error"',
+    async (_, projectId, items, message) => {
+      await seedProject(projectId, items, 'instance_segmentation');
+      const created = await api.create(projectId, {
+        type: 'annotations',
+        taskId: 't',
+        format: 'masks',
+        maskKind: 'instance',
+      });
+      const view = await finished(projectId, created.id);
+      expect(view.status).toBe('FAILED');
+      expect(view.error!.message).toBe(message);
+    },
+  );
 });
