@@ -31,11 +31,10 @@ function groupList(values: unknown[]): string[] {
  * array — `[a b c]`, space-separated in brackets, or one bare group — which a REST API Cognito
  * authorizer puts in `requestContext.authorizer.claims`. Group names cannot hold whitespace, so
  * the rendering is unambiguous; commas separate nothing (`project:x,admin` is one group, and not
- * `admin`). A string that parses as a JSON array counts as that array, and must hold strings only
- * (so a rendering whose names read as JSON, `[1]` or `["a b]`, is refused; `project:` groups never do).
- * Anything else —
- * nested arrays, non-strings, brackets inside a name, a bare string with spaces — is a
- * ForbiddenError: a claim that cannot be read grants nothing.
+ * `admin`). A string that parses as a JSON array counts as that array and must hold strings only,
+ * so a rendering whose names read as JSON (`[1]`, `["a b]`) is refused; `project:` groups never
+ * do. Anything else — nested arrays, non-strings, brackets inside a name, a bare string with
+ * spaces — is a ForbiddenError: a claim that cannot be read grants nothing.
  */
 export function parseGroups(claim: unknown): string[] {
   if (claim === undefined || claim === null || claim === '') return [];

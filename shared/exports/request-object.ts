@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../errors';
 import { MAX_BODY_BYTES } from '../api/body';
-import { parseRequestKey, requestKeys } from '../store/keys';
+import { parseRequestKey, REQUEST_PREFIX, requestKeys, STATUS_SUFFIX } from '../store/keys';
 import { exportIdFor } from './ids';
 import { recordKeys } from './record';
 import { startExport, type StartDeps } from './start';
@@ -88,7 +88,7 @@ export async function handleRequestObject(
   const parsed = parseRequestKey(key);
   if (!parsed) {
     // Nothing is read or written beside a key that could reach outside requests/{projectId}/.
-    if (key.startsWith('requests/') && !key.endsWith('.status.json'))
+    if (key.startsWith(REQUEST_PREFIX) && !key.endsWith(STATUS_SUFFIX))
       console.warn(
         JSON.stringify({
           level: 'warn',
