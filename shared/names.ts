@@ -15,7 +15,10 @@ const MAX_EXTENSION_BYTES = 16;
 const INVISIBLE = /(?![\u200c-\u200f\u061c\u{e0020}-\u{e007f}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
 
-/** The first invisible or reordering character of a name (see INVISIBLE), as `U+202E`. */
+/**
+ * The first invisible or reordering character of a name or id (see INVISIBLE), as `U+202E`: no
+ * name of an export, no file name in an archive and no segment of an S3 key holds one.
+ */
 export function invisibleCharacter(name: string): string | undefined {
   const match = INVISIBLE.exec(name);
   if (!match) return undefined;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { invisibleCharacter } from '../names';
 
 /**
  * The rules for every string that becomes part of an S3 key (DESIGN §15). S3 takes a key
@@ -13,17 +14,8 @@ export const MAX_MEDIA_KEY_BYTES = 512;
 /** `project:` + the id is a Cognito group name, and those are at most 128 characters. */
 export const MAX_PROJECT_ID_LENGTH = 128 - 'project:'.length;
 
-/**
- * Characters no id may hold: control characters (C0, DEL, C1 such as U+0085), format characters
- * (bidirectional controls, zero-width characters, the byte-order mark, soft hyphen), line and
- * paragraph separators, and halves of surrogate pairs (they have no UTF-8 form).
- */
-const FORBIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
-
-function describeCharacter(c: string): string {
-  const code = c.codePointAt(0)!;
-  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-}
+const describeCharacter = (c: string) =>
+  `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Why `value` is not a safe key segment, or undefined when it is one. */
 export function segmentProblem(value: unknown): string | undefined {
@@ -33,8 +25,9 @@ export function segmentProblem(value: unknown): string | undefined {
   if (value.includes('..')) return 'contains ".."';
   if (value.includes('/')) return 'contains "/"';
   if (value.includes('\\')) return 'contains "\\"';
-  const bad = FORBIDDEN_CHARACTER.exec(value);
-  if (bad) return `contains the control or invisible character ${describeCharacter(bad[0])}`;
+  // Control and invisible characters, as names may not hold them (see invisibleCharacter).
+  const invisible = invisibleCharacter(value);
+  if (invisible) return `contains the control or invisible character ${invisible}`;
   if (Buffer.byteLength(value, 'utf8') > MAX_SEGMENT_BYTES)
     return `is longer than ${MAX_SEGMENT_BYTES} bytes`;
   return undefined;

@@ -180,6 +180,10 @@ describe('download links', () => {
     ['CJK', '训练集 导出'],
     ['right-to-left text', 'ייצוא לילי'],
     ['accents', 'Café crème'],
+    [
+      'emoji sequences (joiners, tags)',
+      'team 👨‍👩‍👧 🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}',
+    ],
   ])('serve an archive whose name is in %s, with its UTF-8 name', async (_, name) => {
     const created = await api.create(P, { name, type: 'datasets', datasetIds: ['parks'] });
     const view = await finished(P, created.id);
