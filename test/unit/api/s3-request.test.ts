@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createS3RequestHandler } from '../../../functions/s3-request/handler';
 import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { PROCESSED_METADATA } from '../../../shared/exports/request-object';
@@ -202,8 +202,11 @@ describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
       key,
       JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
     );
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const outcomes = await run(created(key));
     expect(outcomes).toEqual([null]);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(JSON.stringify(key)));
+    warn.mockRestore();
     expect(writes()).toHaveLength(seeded());
     expect(aws.s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
