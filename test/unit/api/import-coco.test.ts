@@ -5,6 +5,7 @@ import { ValidationError } from '../../../shared/errors';
 import { imageFormat, importCoco, type StoreSink } from '../../../shared/import/coco';
 import type { Annotation, DatasetItem, Task } from '../../../shared/model/types';
 import { StoreWriter } from '../../../shared/store/writer';
+import { runImportCoco } from '../../../local/cli/import-coco';
 
 function memorySink() {
   const written: {
@@ -195,6 +196,12 @@ describe('import-coco', () => {
         expect.objectContaining({ name: 'ValidationError' }) as Error,
       );
     expect(new StoreWriter({} as S3Client, 'bucket', 'sample').projectId).toBe('sample');
+  });
+
+  it('the import-coco command refuses such a project id before it looks for a server or a file', async () => {
+    await expect(
+      runImportCoco({ projectId: 'a,admin', images: '/nowhere', coco: '/nowhere.json' }),
+    ).rejects.toThrow('project id "a,admin" contains ","');
   });
 
   it('refuses file names that are no media key, and absurd sizes', async () => {
