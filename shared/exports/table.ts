@@ -5,6 +5,7 @@ import { deleteKey, deleteKeys, deletePrefix, listFolders, listKeys } from '../a
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { StoreReader } from '../store/reader';
+import { attachmentDisposition } from './content-disposition';
 import { EXPORT_ID_PATTERN } from './ids';
 import { closeExport, executionOfExport, isActive, reasonToClose } from './lifecycle';
 import { recordKeys, RecordStore, UnreadableRecordError, type ExportRecord } from './record';
@@ -125,7 +126,7 @@ function presigner(deps: TableDeps) {
         new GetObjectCommand({
           Bucket: deps.exportBucket,
           Key: key,
-          ResponseContentDisposition: `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`,
+          ResponseContentDisposition: attachmentDisposition(fileName),
         }),
         { expiresIn: DOWNLOAD_URL_SECONDS },
       ))
