@@ -3,6 +3,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as masks } from '../../functions/masks/handler';
 import { handler as packageHandler } from '../../functions/package/handler';
@@ -17,6 +18,7 @@ import { RecordStore, recordKeys } from '../../shared/exports/record';
 import { startExport } from '../../shared/exports/start';
 import type { CocoImage } from '../../shared/formats/coco';
 import { subsetSizes } from '../../shared/split';
+import type { PACKAGE } from '../../shared/version';
 import { startTestStack, type TestStack } from '../helpers/local';
 import { openZip } from '../helpers/zip';
 
@@ -93,10 +95,13 @@ describe('split exports', () => {
     ).toEqual([]);
     const manifest = JSON.parse(await zip.text('manifest.json')) as {
       subsets: Array<{ name: string; items: number }>;
+      generator: { name: string; version: string };
     };
     expect(manifest.subsets.map((s) => [s.name, s.items])).toEqual(
       SPLIT.subsets.map((s, i) => [s.name, sizes[i]]),
     );
+    const { name, version } = JSON.parse(readFileSync('package.json', 'utf8')) as typeof PACKAGE;
+    expect(manifest.generator).toEqual({ name, version });
     await zip.close();
   });
 
