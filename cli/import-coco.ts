@@ -1,15 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { createS3Client } from '../../shared/aws/s3';
-import {
-  importCoco,
-  type CocoImportOptions,
-  type CocoImportResult,
-} from '../../shared/import/coco';
-import { parseJson } from '../../shared/model/validate';
-import { StoreWriter } from '../../shared/store/writer';
-import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from '../s3-server';
+import { createS3Client } from '../shared/aws/s3';
+import { importCoco, type CocoImportOptions, type CocoImportResult } from '../shared/import/coco';
+import { parseJson } from '../shared/model/validate';
+import { StoreWriter } from '../shared/store/writer';
+import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, readLocalEndpoints } from '../local/endpoints';
 
 export interface ImportCocoArgs extends Omit<CocoImportOptions, 'now'> {
   images: string;
@@ -19,22 +14,13 @@ export interface ImportCocoArgs extends Omit<CocoImportOptions, 'now'> {
   s3Endpoint?: string;
 }
 
-/** The local S3 server's endpoint as `npm start` wrote it. */
-function localS3Endpoint(file = '.local/endpoints.json'): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { s3: string }).s3;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `import-coco`: a project store from a COCO file and an image folder, in the local stack's data
  * bucket by default (`npm start` must be running), or in `--bucket` on AWS.
  */
 export async function runImportCoco(args: ImportCocoArgs): Promise<CocoImportResult> {
   const onAws = args.bucket !== undefined && args.s3Endpoint === undefined;
-  const endpoint = onAws ? undefined : (args.s3Endpoint ?? localS3Endpoint());
+  const endpoint = onAws ? undefined : (args.s3Endpoint ?? readLocalEndpoints()?.s3);
   if (!onAws && !endpoint)
     throw new Error(
       'no local S3 server found: run `npm start` first, or pass --s3-endpoint, or --bucket for AWS',

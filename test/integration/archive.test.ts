@@ -10,6 +10,7 @@ import { handler as packageHandler } from '../../functions/package/handler';
 import { handler as plan } from '../../functions/plan/handler';
 import { handler as recordFailure } from '../../functions/record-failure/handler';
 import { handler as render } from '../../functions/render/handler';
+import { lambdaContext } from '../../local/lambda-context';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { localDefinition } from '../../local/step-functions';
@@ -127,23 +128,6 @@ describe('split exports', () => {
     expect(await listing()).toEqual(await listing());
   });
 });
-
-function lambdaContext(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: 'test',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 /**
  * Starts an export as the API does, then runs the state machine here so that every state's input

@@ -23,10 +23,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
-import type { Annotation, Dataset, DatasetItem, Project, Task } from '../shared/model/types';
-import { storeKeys } from '../shared/store/keys';
+import type { Annotation, Dataset, DatasetItem, Project, Task } from '../../shared/model/types';
+import { storeKeys } from '../../shared/store/keys';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ENDPOINT = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
 const OUTPUTS =
   process.env.LOCALSTACK_OUTPUTS ?? path.join(ROOT, 'cdk.out', 'localstack-outputs.json');
