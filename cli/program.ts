@@ -109,13 +109,25 @@ async function passwordOf(
   return options.password;
 }
 
+/** What the commands' actions share. */
+interface Context {
+  io: CliIo;
+  print(text: string): void;
+  printJson(value: unknown): void;
+  printView(view: ExportView, json?: boolean): void;
+  client(command: Command): ApiClient;
+  waitFor(api: ApiClient, projectId: string, id: string, interval: number): Promise<ExportView>;
+  /** Sets the exit code of the run. */
+  exit(code: number): void;
+}
+
+const ended = (view: ExportView) => (view.status === 'SUCCEEDED' ? EXIT.ok : EXIT.exportFailed);
+
 /** The command tree; `exitCode` is set by whichever command ran. */
 export function buildProgram(io: CliIo): { program: Command; exitCode: () => number } {
   let code: number = EXIT.ok;
   const print = (text: string): void => void io.stdout.write(`${text}\n`);
   const printJson = (value: unknown) => print(JSON.stringify(value, null, 2));
-  const printView = (view: ExportView, json?: boolean) =>
-    json ? printJson(view) : print(exportText(view));
 
   const program = new Command('annotation-export')
     .description(
@@ -136,14 +148,34 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       writeErr: (text) => io.stderr.write(text),
     });
 
-  const client = (command: Command) => {
-    const { endpoint, token } = command.optsWithGlobals<Connection>();
-    return new ApiClient(endpoint ?? localEndpoint(), token);
+  const context: Context = {
+    io,
+    print,
+    printJson,
+    printView: (view, json) => (json ? printJson(view) : print(exportText(view))),
+    client: (command) => {
+      const { endpoint, token } = command.optsWithGlobals<Connection>();
+      return new ApiClient(endpoint ?? localEndpoint(), token);
+    },
+    waitFor: (api, projectId, id, interval) =>
+      waitForExport(() => api.get(projectId, id), { intervalMs: interval, stream: io.stderr }),
+    exit: (exitCode) => {
+      code = exitCode;
+    },
   };
-  const waitFor = (api: ApiClient, projectId: string, id: string, interval: number) =>
-    waitForExport(() => api.get(projectId, id), { intervalMs: interval, stream: io.stderr });
-  const ended = (view: ExportView) => (view.status === 'SUCCEEDED' ? EXIT.ok : EXIT.exportFailed);
+  for (const define of [
+    defineCreate,
+    defineList,
+    defineExportCommands,
+    defineCatalogue,
+    defineImportCoco,
+  ])
+    define(program, context);
+  return { program, exitCode: () => code };
+}
 
+/** `create`: the request from its flags, then optionally waiting and downloading. */
+function defineCreate(program: Command, context: Context): void {
   program
     .command('create')
     .description('start an export; with --wait or --download, follow it to the end')
@@ -188,26 +220,33 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .option('--download [file]', 'wait, then save the archive (default: exports/<archive name>)')
     .addOption(intervalOption())
     .addOption(jsonOption())
-    .action(async (options: CreateCommandOptions, command: Command) => {
-      const api = client(command);
-      const password = await passwordOf(options, io);
-      const request = requestFromFlags(options, password);
-      const created = await api.create(options.project, request, options.idempotencyKey);
-      if (!options.wait && !options.download) {
-        if (options.json) printView(created, true);
-        else print(created.id);
-        return;
-      }
-      io.stderr.write(`export ${created.id} (${created.name})\n`);
-      const done = await waitFor(api, options.project, created.id, options.interval);
-      printView(done, options.json);
-      if (done.status === 'SUCCEEDED' && options.download) {
-        const file = typeof options.download === 'string' ? options.download : undefined;
-        io.stderr.write(`saved ${await download(done, file)}\n`);
-      }
-      code = ended(done);
-    });
+    .action((options: CreateCommandOptions, command: Command) => create(options, command, context));
+}
 
+async function create(options: CreateCommandOptions, command: Command, context: Context) {
+  const { io, print, printView, client, waitFor } = context;
+  const api = client(command);
+  const password = await passwordOf(options, io);
+  const request = requestFromFlags(options, password);
+  const created = await api.create(options.project, request, options.idempotencyKey);
+  if (!options.wait && !options.download) {
+    if (options.json) printView(created, true);
+    else print(created.id);
+    return;
+  }
+  io.stderr.write(`export ${created.id} (${created.name})\n`);
+  const done = await waitFor(api, options.project, created.id, options.interval);
+  printView(done, options.json);
+  if (done.status === 'SUCCEEDED' && options.download) {
+    const file = typeof options.download === 'string' ? options.download : undefined;
+    io.stderr.write(`saved ${await download(done, file)}\n`);
+  }
+  context.exit(ended(done));
+}
+
+/** `list`: one page of exports, or all of them. */
+function defineList(program: Command, context: Context): void {
+  const { io, print, printJson, client } = context;
   program
     .command('list')
     .description('the exports of a project, newest first')
@@ -232,7 +271,11 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       print(exportsTable(rows));
       if (cursor) io.stderr.write(`more: --cursor ${cursor}\n`);
     });
+}
 
+/** The commands about one export: get, wait, download, delete. */
+function defineExportCommands(program: Command, context: Context): void {
+  const { print, printView, client, waitFor } = context;
   program
     .command('get')
     .description('one export, with its download link once SUCCEEDED')
@@ -253,7 +296,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .action(async (exportId: string, options: WaitOptions, command: Command) => {
       const done = await waitFor(client(command), options.project, exportId, options.interval);
       printView(done, options.json);
-      code = ended(done);
+      context.exit(ended(done));
     });
 
   program
@@ -271,7 +314,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
         : await api.get(options.project, exportId);
       if (view.status === 'FAILED') {
         printView(view);
-        code = EXIT.exportFailed;
+        context.exit(EXIT.exportFailed);
         return;
       }
       print(`saved ${await download(view, options.out)}`);
@@ -286,7 +329,11 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       await client(command).delete(options.project, exportId);
       print(`deleted ${exportId}`);
     });
+}
 
+/** What a project and the service offer: formats, tasks. */
+function defineCatalogue(program: Command, context: Context): void {
+  const { print, printJson, client } = context;
   program
     .command('formats')
     .description('the formats and the task types they serve')
@@ -307,7 +354,10 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
       if (options.json) printJson(tasks);
       else print(tasksTable(tasks));
     });
+}
 
+/** `import-coco`: a project store from a COCO file and an image folder. */
+function defineImportCoco(program: Command, context: Context): void {
   program
     .command('import-coco')
     .description('build a project store from a COCO file and an image folder')
@@ -328,30 +378,30 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     .option('--bucket <bucket>', 'the data bucket on AWS (default: the local stack)')
     .option('--s3-endpoint <url>', 'an S3 endpoint (default: the local stack)')
     .addOption(jsonOption())
-    .action(async (options: ImportOptions) => {
-      // Loaded only here: the AWS SDK is the slowest part of the CLI to start.
-      const { runImportCoco } = await import('./import-coco');
-      const result = await runImportCoco({
-        images: options.images,
-        coco: options.coco,
-        projectId: options.project,
-        ...(options.projectName ? { projectName: options.projectName } : {}),
-        ...(options.dataset ? { datasetId: options.dataset } : {}),
-        ...(options.datasetName ? { datasetName: options.datasetName } : {}),
-        ...(options.task ? { taskId: options.task } : {}),
-        ...(options.taskName ? { taskName: options.taskName } : {}),
-        ...(options.taskType ? { taskType: options.taskType } : {}),
-        ...(options.bucket ? { bucket: options.bucket } : {}),
-        ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
-      });
-      if (options.json) return printJson(result);
-      print(
-        `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons)`,
-      );
-      for (const warning of result.warnings) print(`  warning: ${warning}`);
-    });
+    .action((options: ImportOptions) => importCocoCommand(options, context));
+}
 
-  return { program, exitCode: () => code };
+async function importCocoCommand(options: ImportOptions, { print, printJson }: Context) {
+  // Loaded only here: the AWS SDK is the slowest part of the CLI to start.
+  const { runImportCoco } = await import('./import-coco');
+  const result = await runImportCoco({
+    images: options.images,
+    coco: options.coco,
+    projectId: options.project,
+    ...(options.projectName ? { projectName: options.projectName } : {}),
+    ...(options.dataset ? { datasetId: options.dataset } : {}),
+    ...(options.datasetName ? { datasetName: options.datasetName } : {}),
+    ...(options.task ? { taskId: options.task } : {}),
+    ...(options.taskName ? { taskName: options.taskName } : {}),
+    ...(options.taskType ? { taskType: options.taskType } : {}),
+    ...(options.bucket ? { bucket: options.bucket } : {}),
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+  });
+  if (options.json) return printJson(result);
+  print(
+    `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons)`,
+  );
+  for (const warning of result.warnings) print(`  warning: ${warning}`);
 }
 
 interface ProjectOptions {
