@@ -94,13 +94,17 @@ async function download(view: ExportView, file = defaultArchivePath(view)): Prom
   return file;
 }
 
-/** The password of `create`: piped in, asked for without echo, or given (flag or environment). */
+/**
+ * The password of `create`: piped in, asked for without echo, or given (flag or environment).
+ * `--password-stdin` wins over ANNOTATION_EXPORT_PASSWORD, not over `--password` on the same line.
+ */
 async function passwordOf(
   options: { password?: string | true; passwordStdin?: boolean },
+  command: Command,
   io: CliIo,
 ): Promise<string | undefined> {
   if (options.passwordStdin) {
-    if (typeof options.password === 'string')
+    if (command.getOptionValueSource('password') === 'cli')
       throw new UsageError('--password-stdin and --password cannot be used together');
     return readFirstLine(io.stdin);
   }
@@ -226,7 +230,7 @@ function defineCreate(program: Command, context: Context): void {
 async function create(options: CreateCommandOptions, command: Command, context: Context) {
   const { io, print, printView, client, waitFor } = context;
   const api = client(command);
-  const password = await passwordOf(options, io);
+  const password = await passwordOf(options, command, io);
   const request = requestFromFlags(options, password);
   const created = await api.create(options.project, request, options.idempotencyKey);
   if (!options.wait && !options.download) {

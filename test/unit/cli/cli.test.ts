@@ -168,6 +168,28 @@ describe('create', () => {
     expect(posted().body).toMatchObject({ password: 's3cret pass' });
   });
 
+  it('takes ANNOTATION_EXPORT_PASSWORD, unless --password-stdin is given', async () => {
+    process.env.ANNOTATION_EXPORT_PASSWORD = 'from-env';
+    try {
+      await cli([...at(), 'create', '--project', 'p', '--dataset', 'd']);
+      expect(posted().body).toMatchObject({ password: 'from-env' });
+      api.received.length = 0;
+      const ran = await cli(
+        [...at(), 'create', '--project', 'p', '--dataset', 'd', '--password-stdin'],
+        Readable.from(['piped\n']),
+      );
+      expect(ran.code).toBe(EXIT.ok);
+      expect(posted().body).toMatchObject({ password: 'piped' });
+    } finally {
+      delete process.env.ANNOTATION_EXPORT_PASSWORD;
+    }
+    const both = await cli(
+      [...at(), 'create', '--project', 'p', '--password', 'x', '--password-stdin'],
+      Readable.from(['piped\n']),
+    );
+    expect(both.code).toBe(EXIT.usage);
+  });
+
   it('asks for the password without echo when --password has no value', async () => {
     const terminal = Object.assign(new PassThrough(), {
       isTTY: true,
