@@ -106,8 +106,12 @@ class CounterBlocks {
   /** Blocks `first` to `first + count - 1`, for at most RUN_BYTES / 16 blocks. */
   lay(first: number, count: number): Buffer {
     if (LITTLE_ENDIAN && first + count <= 2 ** 32) {
-      // The common case: the counter fits in the block's first 32-bit word.
-      for (let b = 0, w = 0, counter = first; b < count; b++, w += 4) this.words[w] = counter++;
+      // The common case: the counter fits in the block's first 32-bit word. The second is
+      // cleared too: a run of an entry past 2^32 blocks (64 GiB) may have set it.
+      for (let b = 0, w = 0, counter = first; b < count; b++, w += 4) {
+        this.words[w] = counter++;
+        this.words[w + 1] = 0;
+      }
     } else {
       for (let b = 0; b < count; b++) {
         const counter = first + b;
