@@ -3,6 +3,7 @@ import { join, resolve, sep } from 'node:path';
 import { createS3Client } from '../shared/aws/s3';
 import { importCoco, type CocoImportOptions, type CocoImportResult } from '../shared/import/coco';
 import { parseJson } from '../shared/model/validate';
+import { safeProjectId } from '../shared/store/segments';
 import { StoreWriter } from '../shared/store/writer';
 import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, readLocalEndpoints } from '../local/endpoints';
 
@@ -19,6 +20,8 @@ export interface ImportCocoArgs extends Omit<CocoImportOptions, 'now'> {
  * bucket by default (`npm start` must be running), or in `--bucket` on AWS.
  */
 export async function runImportCoco(args: ImportCocoArgs): Promise<CocoImportResult> {
+  // A project id that keys or group names cannot hold is refused before anything else is looked at.
+  safeProjectId(args.projectId);
   const onAws = args.bucket !== undefined && args.s3Endpoint === undefined;
   const endpoint = onAws ? undefined : (args.s3Endpoint ?? readLocalEndpoints()?.s3);
   if (!onAws && !endpoint)
