@@ -11,6 +11,7 @@ import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
 import { executionArn } from '../shared/aws/sfn';
 import { taskTimeouts } from '../shared/pipeline/timeouts';
+import { lambdaContext } from './lambda-context';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -55,25 +56,6 @@ export function localDefinition(): StateMachineDefinition {
     );
   }
   return JSON.parse(text) as StateMachineDefinition;
-}
-
-/** A Lambda context whose deadline is the function's timeout, which is its Task's TimeoutSeconds. */
-function lambdaContext(name: string, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -133,7 +115,8 @@ export class LocalStepFunctions {
       Object.entries(TASK_HANDLERS).map(([state, { substitution, handler }]) => [
         state,
         async (event: unknown) => {
-          const context = lambdaContext(state, this.timeouts[substitution]!);
+          // The function's timeout is its Task's TimeoutSeconds, as the CDK stack sets it.
+          const context = lambdaContext(state, { timeoutMs: this.timeouts[substitution]! * 1000 });
           await this.options.beforeTask?.(state, event, context);
           return handler(event as never, context) as Promise<never>;
         },
