@@ -253,6 +253,8 @@ export class ExportStack extends Stack {
     );
     for (const starter of [fns.api, fns['s3-request']]) {
       starter.handler.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+      // Records say when the `exports/` lifecycle rule removes them (`expires_at`).
+      starter.handler.addEnvironment('EXPORT_RETENTION_DAYS', String(settings.exportRetentionDays));
       this.stateMachine.grantStartExecution(starter.role);
     }
     fns.api.role.addToPrincipalPolicy(

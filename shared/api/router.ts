@@ -6,6 +6,7 @@ import { deleteExport, getExport, listExports, pageParameters, viewOf } from '..
 import type { TableDeps } from '../exports/table';
 import { formatTable } from '../formats/index';
 import { requireIdentity, requireProject, type Caller } from './auth';
+import { callerProjects } from './projects';
 import { matchRoute } from './routes';
 import { projectTasks } from './tasks';
 
@@ -52,6 +53,13 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
   if (route === 'formats') {
     requireIdentity(request.caller);
     return { statusCode: 200, body: { formats: formatTable() } };
+  }
+  if (route === 'projects') {
+    requireIdentity(request.caller);
+    return {
+      statusCode: 200,
+      body: await callerProjects(deps.s3, deps.dataBucket, request.caller, isSafeProjectId),
+    };
   }
   const projectId = params.projectId!;
   if (!isSafeProjectId(projectId))

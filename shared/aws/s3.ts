@@ -157,6 +157,33 @@ export async function* listKeys(
   } while (token);
 }
 
+/** The names of the "folders" right under a prefix (`a/` of `prefix/a/x`), page by page. */
+export async function* listFolders(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<string> {
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ContinuationToken: token,
+        }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `listing ${prefix}`);
+    }
+    for (const { Prefix } of page.CommonPrefixes ?? [])
+      if (Prefix) yield Prefix.slice(prefix.length, -1);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
 export async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
   let batch: string[] = [];
   const flush = async () => {

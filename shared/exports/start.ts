@@ -5,7 +5,13 @@ import { classifyAwsError } from '../errors';
 import { formatFor } from '../formats/index';
 import { StoreReader } from '../store/reader';
 import { newExportId } from './ids';
-import { recordKeys, RecordStore, type ExportRecord } from './record';
+import {
+  DEFAULT_RETENTION_DAYS,
+  expiresAt,
+  recordKeys,
+  RecordStore,
+  type ExportRecord,
+} from './record';
 import { validateRequest, withoutPassword } from './request';
 
 export interface StartDeps {
@@ -14,6 +20,8 @@ export interface StartDeps {
   dataBucket: string;
   exportBucket: string;
   stateMachineArn: string;
+  /** Days `exports/` keeps an archive and its record (the stack's exportRetentionDays). */
+  retentionDays?: number;
   now?: () => Date;
 }
 
@@ -62,6 +70,7 @@ export async function startExport(
     counts: null,
     warnings: [],
     error: null,
+    expires_at: expiresAt(now, deps.retentionDays ?? DEFAULT_RETENTION_DAYS),
   };
   if (request.password) {
     await putText(

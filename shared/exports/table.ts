@@ -1,11 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { deleteKey, deleteKeys, listKeys } from '../aws/s3';
+import { deleteKey, deleteKeys, listFolders, listKeys } from '../aws/s3';
 import { classifyAwsError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { EXPORT_ID_PATTERN } from './ids';
@@ -40,6 +40,12 @@ export interface ExportRow {
   bytes: number | null;
   download_url?: string;
   error: ExportRecord['error'];
+  /** The datasets asked for; null: every dataset of the task. */
+  datasetIds: string[] | null;
+  subsets: Array<{ name: string; percent: number }> | null;
+  /** The archive's encryption; null: no password. */
+  encryption: ExportRecord['encryption'];
+  expires_at: string | null;
 }
 
 /** An export as GET /exports/{id} shows it: the whole record with the row's live fields. */
@@ -179,6 +185,10 @@ export function rowOf(view: ExportView): ExportRow {
     bytes: view.bytes,
     ...(view.download_url ? { download_url: view.download_url } : {}),
     error: view.error,
+    datasetIds: view.request.datasetIds ?? null,
+    subsets: view.request.split?.subsets ?? null,
+    encryption: view.encryption,
+    expires_at: view.expires_at ?? null,
   };
 }
 
@@ -192,29 +202,9 @@ export async function getExport(
 
 /** Export ids of a project, newest first (ids sort by creation time). */
 export async function exportIds(deps: TableDeps, projectId: string): Promise<string[]> {
-  const prefix = recordKeys.prefix(projectId);
   const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.s3.send(
-        new ListObjectsV2Command({
-          Bucket: deps.exportBucket,
-          Prefix: prefix,
-          Delimiter: '/',
-          ContinuationToken: token,
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `listing ${prefix}`);
-    }
-    for (const { Prefix } of page.CommonPrefixes ?? []) {
-      const id = Prefix?.slice(prefix.length, -1) ?? '';
-      if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const id of listFolders(deps.s3, deps.exportBucket, recordKeys.prefix(projectId)))
+    if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
   return ids.sort().reverse();
 }
 
