@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import { deleteKey, putText } from '../aws/s3';
 import { classifyAwsError } from '../errors';
 import { formatFor } from '../formats/index';
+import { generatedName } from '../names';
 import { StoreReader } from '../store/reader';
 import { newExportId } from './ids';
 import {
@@ -23,12 +24,6 @@ export interface StartDeps {
   /** Days `exports/` keeps an archive and its record (the stack's exportRetentionDays). */
   retentionDays?: number;
   now?: () => Date;
-}
-
-/** `{project}-{task}-{format}-{yyyyMMdd-HHmm}` (DESIGN §5). */
-export function generatedName(parts: Array<string | undefined>, at: Date): string {
-  const stamp = at.toISOString().replace(/-/g, '').replace('T', '-').replace(/:/g, '').slice(0, 13);
-  return [...parts.filter((p): p is string => Boolean(p)), stamp].join('-').slice(0, 128);
 }
 
 /**
