@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { bindBucket } from './constructs/bucket-access';
 import { ExportApi } from './constructs/export-api';
 import { ExportFunction, type ExportFunctionProps } from './constructs/export-function';
+import { ExportSite } from './constructs/export-site';
 import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
 import { PrivateBucket } from './constructs/private-bucket';
 import type { StackSettings } from './settings';
@@ -312,6 +313,15 @@ export class ExportStack extends Stack {
       removalPolicy,
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
       webAclArn: settings.webAclArn,
+    });
+
+    // ---- The exports tab -----------------------------------------------------------------
+    new ExportSite(this, 'Site', {
+      api: api.api,
+      userPool,
+      accessLogs,
+      logRetention: settings.logRetentionDays,
+      removalPolicy,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.url });
