@@ -216,7 +216,7 @@ describe('the exports tab', () => {
         cell: (r.querySelector('.status') as HTMLElement).getBoundingClientRect().height,
       }));
     const sizes = new Set<string>();
-    for (let i = 0; i < 240; i++) {
+    for (let i = 0; i < 360; i++) {
       const s = await status();
       progressSeen.push(s.value);
       sizes.add(`${s.width}x${s.cell}`);
@@ -362,9 +362,10 @@ describe('the exports tab', () => {
     await page.focus(button);
     await page.keyboard.press('Enter');
     await page.waitForSelector('[role="menu"]');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe(
-      'menuitem',
-    );
+    // The menu opens on its first item.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('role') === 'menuitem', {
+      timeout: 5000,
+    });
     expect(await axeViolations()).toEqual([]);
     await page.keyboard.press('Enter');
     await page.waitForSelector(dialog);
@@ -386,7 +387,10 @@ describe('the exports tab', () => {
     await page.waitForSelector(`tbody[data-export-id="${exportId}"]`);
     await page.click(`tbody[data-export-id="${exportId}"] button[aria-label^="Delete"]`);
     await page.waitForSelector('.confirm-dialog[open]');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    // The safe answer has the focus.
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Cancel', {
+      timeout: 5000,
+    });
     await page.click('.confirm-dialog .button-danger');
     await page.waitForSelector(`tbody[data-export-id="${exportId}"]`, { hidden: true });
     await page.waitForSelector('.empty');

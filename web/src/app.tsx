@@ -37,6 +37,7 @@ export function App({ api, session }: { api: ApiClient; session: Session }) {
   const [tasks, setTasks] = useState<ProjectTasks | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [preset, setPreset] = useState<DialogPreset | null>(null);
+  const [openings, setOpenings] = useState(0);
   const route = parseHash(useHash());
   const projectId =
     projects?.find((p) => p.id === route.projectId)?.id ?? projects?.[0]?.id ?? null;
@@ -81,6 +82,7 @@ export function App({ api, session }: { api: ApiClient; session: Session }) {
   const openDialog = (from: DialogPreset) => {
     if (!projectId) return;
     if (route.view !== 'exports') window.location.hash = hashOf(projectId, 'exports');
+    setOpenings((n) => n + 1);
     setPreset(from);
   };
 
@@ -191,6 +193,7 @@ export function App({ api, session }: { api: ApiClient; session: Session }) {
       </main>
       {context ? (
         <ExportDialog
+          key={openings}
           api={api}
           context={context}
           preset={preset}

@@ -61,7 +61,8 @@ function ProblemList({ id, problems }: { id: string; problems: string[] | undefi
 }
 
 /**
- * The new-export dialog (a modal <dialog>: the page behind is inert, Escape closes it). It refuses
+ * The new-export dialog (a modal <dialog>: the page behind is inert, Escape closes it). Mount it
+ * anew for each opening (a `key`), so that it opens already filled for its preset. It refuses
  * what the API would refuse before sending, and shows the API's own problem list beside the fields
  * when the API refuses anyway.
  */
@@ -70,23 +71,18 @@ export function ExportDialog({ api, context, preset, onClose, onCreated }: Expor
   const [draft, setDraft] = useState<ExportDraft>(() => initialDraft(context, preset ?? {}));
   const [problems, setProblems] = useState<Problems>({});
   const [sending, setSending] = useState(false);
-  const [idempotencyKey, setIdempotencyKey] = useState('');
+  // One key per opening (the dialog is mounted anew each time): a double submit or a retry after
+  // a lost answer starts one export.
+  const [idempotencyKey] = useState(() => crypto.randomUUID());
   const prefix = useMemo(() => `export-dialog-${++idSequence}`, []);
   const open = preset !== null;
 
   useEffect(() => {
     const element = dialog.current;
     if (!element) return;
-    if (open) {
-      setDraft(initialDraft(context, preset));
-      setProblems({});
-      setSending(false);
-      // One key per opening: a double submit or a retry after a lost answer starts one export.
-      setIdempotencyKey(crypto.randomUUID());
-      if (!element.open) element.showModal();
-    } else if (element.open) element.close();
-    // The context's identity changes with the project; a preset is a new opening.
-  }, [open, preset]);
+    if (open && !element.open) element.showModal();
+    else if (!open && element.open) element.close();
+  }, [open]);
 
   const update = (change: Partial<ExportDraft>) => {
     setDraft((previous) => settle(context, previous, { ...previous, ...change }));

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface MenuItem {
   label: string;
@@ -14,9 +14,13 @@ export function ActionMenu({ label, items }: { label: string; items: MenuItem[] 
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
 
+  // Focus moves with the render that shows the menu, so no key press can fall between.
+  useLayoutEffect(() => {
+    if (open) menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+  }, [open]);
+
   useEffect(() => {
     if (!open) return;
-    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const outside = (event: MouseEvent) => {
       if (!menu.current?.contains(event.target as Node) && event.target !== button.current)
         setOpen(false);
