@@ -465,32 +465,23 @@ export function ExportDialog({ api, context, preset, onClose, onCreated }: Expor
               Password <span class="optional">(optional)</span>
             </legend>
             <div class="grid-2">
-              <div class="field">
-                <label for={id('password')}>Password</label>
-                <input
-                  id={id('password')}
-                  type="password"
-                  autoComplete="new-password"
-                  value={draft.password}
-                  aria-invalid={invalid('password')}
-                  aria-describedby={described('password')}
-                  onInput={(e) => update({ password: e.currentTarget.value })}
-                />
-                <ProblemList id={id('password-problems')} problems={problems.password} />
-              </div>
-              <div class="field">
-                <label for={id('confirm')}>Confirm password</label>
-                <input
-                  id={id('confirm')}
-                  type="password"
-                  autoComplete="new-password"
-                  value={draft.confirm}
-                  aria-invalid={invalid('confirm')}
-                  aria-describedby={described('confirm')}
-                  onInput={(e) => update({ confirm: e.currentTarget.value })}
-                />
-                <ProblemList id={id('confirm-problems')} problems={problems.confirm} />
-              </div>
+              {(['password', 'confirm'] as const).map((field) => (
+                <div class="field" key={field}>
+                  <label for={id(field)}>
+                    {field === 'password' ? 'Password' : 'Confirm password'}
+                  </label>
+                  <input
+                    id={id(field)}
+                    type="password"
+                    autoComplete="new-password"
+                    value={draft[field]}
+                    aria-invalid={invalid(field)}
+                    aria-describedby={described(field)}
+                    onInput={(e) => update({ [field]: e.currentTarget.value })}
+                  />
+                  <ProblemList id={id(`${field}-problems`)} problems={problems[field]} />
+                </div>
+              ))}
             </div>
             {draft.password ? (
               <div class="choices encryption" role="radiogroup" aria-label="Encryption">
