@@ -429,11 +429,14 @@ export function ExportDialog({ api, context, preset, onClose, onCreated }: Expor
                         update({ mode: e.currentTarget.value as ExportDraft['mode'] })
                       }
                     >
-                      <option value="random">Random: exact sizes, reshuffled by the seed</option>
-                      <option value="stable">
-                        Stable: an item keeps its subset as the data grows
-                      </option>
+                      <option value="random">Random (exact sizes)</option>
+                      <option value="stable">Stable (items keep their subset)</option>
                     </select>
+                    <p class="hint" id={id('mode-hint')}>
+                      {draft.mode === 'random'
+                        ? 'Shuffled by the seed: the same seed and items give the same subsets.'
+                        : 'By each item’s own hash: new items never move old ones to another subset.'}
+                    </p>
                   </div>
                 </div>
               </div>
