@@ -215,6 +215,8 @@ describe('the exports tab', () => {
         width: (r.querySelector('.progress') as HTMLElement).getBoundingClientRect().width,
         cell: (r.querySelector('.status') as HTMLElement).getBoundingClientRect().height,
       }));
+    // Queued or running at first: the row came from the POST's answer, before any refresh.
+    expect(['QUEUED', 'RUNNING']).toContain((await status()).status);
     const sizes = new Set<string>();
     for (let i = 0; i < 360; i++) {
       const s = await status();
@@ -335,6 +337,13 @@ describe('the exports tab', () => {
     expect(await page.$eval(password, (i) => i.getAttribute('aria-invalid'))).toBe('true');
     await screenshot('dialog-refused', 1280);
     await page.setViewport({ width: 1280, height: 900 });
+    // Tab stays inside the dialog, all the way round.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      expect(
+        await page.evaluate(() => Boolean(document.activeElement?.closest('dialog[open]'))),
+      ).toBe(true);
+    }
     // Escape closes the dialog; nothing was created.
     await page.keyboard.press('Escape');
     await page.waitForSelector(dialog, { hidden: true });

@@ -102,6 +102,16 @@ describe('a session', () => {
     expect(session.signedIn).toBe(false);
   });
 
+  it('says why when managed login sends back an error instead of a code', async () => {
+    window.history.replaceState(
+      null,
+      '',
+      '/?error=access_denied&error_description=User+is+disabled',
+    );
+    await expect(startSession(auth)).rejects.toThrow('signing in failed: User is disabled');
+    expect(window.location.search).toBe('');
+  });
+
   it('needs no sign-in where the configuration names no login (the local stack)', async () => {
     const session = await startSession(null);
     expect(session).toMatchObject({ signedIn: true, needsSignIn: false, user: null });

@@ -100,6 +100,9 @@ async function finishSignIn(auth: Auth): Promise<void> {
   } | null;
   sessionStorage.removeItem(PENDING);
   window.history.replaceState(null, '', `${here.pathname}${pending?.hash ?? ''}`);
+  const refused = here.searchParams.get('error');
+  if (refused)
+    throw new Error(`signing in failed: ${here.searchParams.get('error_description') ?? refused}`);
   if (!code || !pending || pending.state !== state) return;
   const response = await fetch(new URL('/oauth2/token', auth.domain), {
     method: 'POST',

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { trapTab } from './focus';
 
 /** A modal yes/no question; the safe answer has the focus first. */
 export function ConfirmDialog(props: {
@@ -29,6 +30,7 @@ export function ConfirmDialog(props: {
       aria-labelledby="confirm-title"
       aria-describedby="confirm-body"
       onClose={() => props.open && props.onCancel()}
+      onKeyDown={(event) => trapTab(event, dialog.current)}
     >
       <h2 id="confirm-title">{props.title}</h2>
       <div id="confirm-body">{props.children}</div>

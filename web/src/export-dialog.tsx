@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { ApiError, type ApiClient } from './api';
+import { trapTab } from './focus';
 import { humanise } from './format';
 import {
   datasetsOffered,
@@ -153,6 +154,7 @@ export function ExportDialog({ api, context, preset, onClose, onCreated }: Expor
       class="export-dialog"
       aria-labelledby={id('title')}
       onClose={() => open && onClose()}
+      onKeyDown={(event) => trapTab(event, dialog.current)}
     >
       <form method="dialog" onSubmit={submit} noValidate>
         <header class="dialog-header">
