@@ -193,6 +193,8 @@ describe('the exports tab', () => {
     );
     expect(name).toMatch(/^Sample city-Objects-yolo_darknet-\d{8}-\d{4}$/);
     expect(await axeViolations(dialog)).toEqual([]);
+    // The person sees the dialog from its top.
+    await page.$eval(`${dialog} .dialog-body`, (body) => body.scrollTo(0, 0));
     await screenshot('dialog', 1280);
     await screenshot('dialog', 390);
     await page.setViewport({ width: 1280, height: 900 });
@@ -366,6 +368,7 @@ describe('the exports tab', () => {
     await page.click('nav.views a[href$="/tasks"]');
     await page.waitForSelector('table.catalogue');
     await screenshot('tasks', 1280);
+    await screenshot('tasks', 390);
     await page.setViewport({ width: 1280, height: 900 });
     const button = `button[aria-label="Actions for task Regions"]`;
     await page.focus(button);
