@@ -1,4 +1,6 @@
 import { ValidationError } from '../errors';
+import { MAX_IMAGE_SIDE } from '../model/validate';
+import { mediaKeyProblem, projectIdProblem, segmentProblem } from '../store/segments';
 import type {
   Annotation,
   Dataset,
@@ -145,13 +147,20 @@ function rectangleOf(rings: Point[][]): Annotation['box'] | undefined {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0, orientation: null };
 }
 
-function isSafeFileName(name: string): boolean {
-  return (
-    name.length > 0 &&
-    !name.startsWith('/') &&
-    !name.split(/[\\/]/).some((part) => part === '..' || part === '') &&
-    ![...name].some((c) => c.charCodeAt(0) < 0x20)
-  );
+/** The ids the import names its project, dataset and task with, each checked as keys need them. */
+function idProblems(options: CocoImportOptions, datasetId: string, taskId: string): string[] {
+  const problems: string[] = [];
+  const projectProblem = projectIdProblem(options.projectId);
+  if (projectProblem)
+    problems.push(`project id ${JSON.stringify(options.projectId)} ${projectProblem}`);
+  for (const [what, id] of [
+    ['dataset id', datasetId],
+    ['task id', taskId],
+  ] as const) {
+    const problem = segmentProblem(id);
+    if (problem) problems.push(`${what} ${JSON.stringify(id)} ${problem}`);
+  }
+  return problems;
 }
 
 function parseCoco(value: unknown, problems: string[]): CocoFile {
@@ -175,12 +184,13 @@ export async function importCoco(
   sink: StoreSink,
   options: CocoImportOptions,
 ): Promise<CocoImportResult> {
-  const problems: string[] = [];
   const warnings: string[] = [];
-  const coco = parseCoco(value, problems);
-  const now = (options.now ?? new Date()).toISOString();
   const datasetId = options.datasetId ?? 'images';
   const taskId = options.taskId ?? 'labels';
+  const problems = idProblems(options, datasetId, taskId);
+  if (problems.length > 0) throw new ValidationError(problems);
+  const coco = parseCoco(value, problems);
+  const now = (options.now ?? new Date()).toISOString();
 
   // Class ids must be ≥ 1; files counting from 0 are shifted as a whole.
   const categoryIds = coco.categories.map((c) => c.id);
@@ -213,14 +223,22 @@ export async function importCoco(
     if (!Number.isInteger(image?.id)) problems.push(`${where}.id is not an integer`);
     else if (itemOf.has(image.id))
       problems.push(`${where}.id ${image.id} repeats an earlier image`);
-    if (typeof image?.file_name !== 'string' || !isSafeFileName(image.file_name)) {
-      problems.push(`${where}.file_name is not a relative path inside the image folder`);
+    // The file name is the item's media key: a relative path under media/ of safe segments.
+    const fileProblem = mediaKeyProblem(image?.file_name);
+    if (fileProblem || image.file_name.endsWith('/')) {
+      problems.push(
+        `${where}.file_name ${JSON.stringify(image?.file_name)} is not a relative path inside the image folder: it ${fileProblem ?? 'ends with "/"'}`,
+      );
       continue;
     }
     if (names.has(image.file_name)) problems.push(`${where}.file_name ${image.file_name} repeats`);
     names.add(image.file_name);
     if (!(finite(image.width) && image.width > 0 && finite(image.height) && image.height > 0))
       problems.push(`${where} (${image.file_name}) has no positive width and height`);
+    else if (Math.max(image.width, image.height) > MAX_IMAGE_SIDE)
+      problems.push(
+        `${where} (${image.file_name}) is ${image.width} x ${image.height}: an image may have at most ${MAX_IMAGE_SIDE} pixels a side`,
+      );
     const bytes = await readImage(image.file_name);
     if (!bytes) {
       problems.push(`${where}: image file ${image.file_name} is not in the image folder`);
