@@ -56,7 +56,12 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
     requireIdentity(request.caller);
     return {
       statusCode: 200,
-      body: await callerProjects(deps.s3, deps.dataBucket, request.caller, isSafeProjectId),
+      body: await callerProjects(
+        deps.s3,
+        deps.dataBucket,
+        request.caller,
+        (id) => projectIdProblem(id) === undefined,
+      ),
     };
   }
   const projectId = params.projectId!;

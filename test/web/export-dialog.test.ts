@@ -190,6 +190,12 @@ describe('the password', () => {
     fireEvent.submit(ui.getByText('Start export').closest('form')!);
     expect(await ui.findByText(/printable ASCII characters/)).toBeTruthy();
     expect(createExport).not.toHaveBeenCalled();
+    // AES-256 passwords stop at 99 characters, which 7-Zip still opens; ZipCrypto takes 128.
+    type(password, 'x'.repeat(100));
+    type(ui.getByLabelText('Confirm password'), 'x'.repeat(100));
+    fireEvent.submit(ui.getByText('Start export').closest('form')!);
+    expect(await ui.findByText(/AES-256 passwords have at most 99 characters/)).toBeTruthy();
+    expect(createExport).not.toHaveBeenCalled();
     type(password, 'open sesame');
     type(ui.getByLabelText('Confirm password'), 'open sesame');
     // ZipCrypto is there, with the reason one would choose it.
@@ -215,6 +221,11 @@ describe('the name', () => {
     expect(name.value).toBe('City-Objects-coco-20260304-0506');
     select(ui.getByLabelText('Format'), 'kitti');
     expect(name.value).toBe('City-Objects-kitti-20260304-0506');
+    // A name with a character no one can see is refused before it is sent.
+    type(name, 'nightly\u202etraining');
+    fireEvent.submit(ui.getByText('Start export').closest('form')!);
+    expect(await ui.findByText(/invisible character \(U\+202E\)/)).toBeTruthy();
+    expect(createExport).not.toHaveBeenCalled();
     type(name, 'nightly training set');
     select(ui.getByLabelText('Format'), 'csv');
     expect(name.value).toBe('nightly training set');

@@ -13,7 +13,7 @@ import type {
   SplitMode,
   TaskSummary,
 } from './types';
-import { generatedName } from '../../shared/names';
+import { generatedName, invisibleCharacter } from '../../shared/names';
 
 export interface SubsetDraft {
   name: string;
@@ -79,6 +79,8 @@ export interface DialogPreset {
 export const SUBSET_NAME = /^[a-z0-9_-]{1,32}$/;
 export const MAX_SUBSETS = 20;
 const PRINTABLE = /^[\x20-\x7e]+$/;
+/** 7-Zip opens WinZip AES archives only with passwords up to this length; the API holds to it. */
+export const MAX_AES_PASSWORD = 99;
 
 export function taskOf(context: DialogContext, taskId: string): TaskSummary | undefined {
   return context.tasks.find((t) => t.id === taskId);
@@ -241,12 +243,21 @@ export function validateDraft(context: DialogContext, draft: ExportDraft): Probl
   const name = draft.name.trim();
   if (name.length < 1 || name.length > 128)
     add(problems, 'name', 'The name is 1 to 128 characters.');
+  const invisible = invisibleCharacter(draft.name);
+  if (invisible)
+    add(problems, 'name', `The name holds an invisible character (${invisible}); take it out.`);
   if (draft.password) {
     if (draft.password.length > 128 || !PRINTABLE.test(draft.password))
       add(
         problems,
         'password',
         'The password is 1 to 128 printable ASCII characters (no accents or emoji).',
+      );
+    else if (draft.encryption === 'aes256' && draft.password.length > MAX_AES_PASSWORD)
+      add(
+        problems,
+        'password',
+        `AES-256 passwords have at most ${MAX_AES_PASSWORD} characters (7-Zip opens no longer ones); this one has ${draft.password.length}.`,
       );
     if (draft.confirm !== draft.password) add(problems, 'confirm', 'The two passwords differ.');
   } else if (draft.confirm) {

@@ -61,12 +61,12 @@ describe('GET /projects', () => {
   });
 
   it('lists only the projects of the caller’s project:{id} groups', async () => {
-    const { body } = await get('/projects', 'project:gamma,project:alpha,readers');
+    const { body } = await get('/projects', '[project:gamma project:alpha readers]');
     expect(body.projects.map((p: { id: string }) => p.id)).toEqual(['alpha', 'gamma']);
   });
 
   it('lists nothing for a group whose project does not exist or whose id is unsafe', async () => {
-    const { status, body } = await get('/projects', 'project:nowhere project:.. project:a/b');
+    const { status, body } = await get('/projects', '[project:nowhere project:.. project:a/b]');
     expect(status).toBe(200);
     expect(body.projects).toEqual([]);
   });
