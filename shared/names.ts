@@ -116,3 +116,9 @@ export class UniqueNames {
     return candidate;
   }
 }
+
+/** `{project}-{task}-{format}-{yyyyMMdd-HHmm}` (DESIGN §5), in UTC; the web page shows the same name before it sends it. */
+export function generatedName(parts: Array<string | undefined>, at: Date): string {
+  const stamp = at.toISOString().replace(/-/g, '').replace('T', '-').replace(/:/g, '').slice(0, 13);
+  return [...parts.filter((p): p is string => Boolean(p)), stamp].join('-').slice(0, 128);
+}
