@@ -42,15 +42,15 @@ export async function renderShard(
   const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
   const prefix = subsetPrefix(shard.subset);
   const withDatasets = plan.type !== 'annotations';
-  const items = await readShardItems(
-    deps,
-    plan,
-    shard.index,
-    dataset,
-    folder,
-    prefix,
-    withDatasets,
-  );
+  const format =
+    plan.format && plan.task
+      ? formatFor(plan.format, plan.task.type, plan.task.media, plan.maskKind ?? undefined)
+      : undefined;
+  const mediaPath = (name: string) =>
+    format?.mediaPath
+      ? format.mediaPath(shard.subset, folder, name)
+      : `${prefix}datasets/${folder}/${name}`;
+  const items = await readShardItems(deps, plan, shard.index, dataset, mediaPath, withDatasets);
 
   const warnings: string[] = [];
   const sources: SourceEntry[] = [];
@@ -72,13 +72,7 @@ export async function renderShard(
     );
   };
   let annotations = 0;
-  if (plan.format && plan.task) {
-    const format = formatFor(
-      plan.format,
-      plan.task.type,
-      plan.task.media,
-      plan.maskKind ?? undefined,
-    );
+  if (format && plan.task) {
     const annotationsRoot = `${prefix}annotations/${folder}/`;
     const files: AsyncIterable<RenderedFile> = format.render({
       exportName: plan.exportName,
@@ -87,13 +81,17 @@ export async function renderShard(
       dataset,
       datasetFolder: folder,
       items,
+      subset: shard.subset,
+      subsets: subsetsWithItems(plan),
       ...(plan.maskKind ? { maskKind: plan.maskKind } : {}),
       warn: (message) => warnings.push(message),
     });
     for await (const file of files) {
-      const path = annotationsRoot + file.path;
+      const path = file.root ? file.path : annotationsRoot + file.path;
       if ('source' in file) sources.push({ path, key: file.source });
-      else if (format.merges.some((rule) => rule.matches(file.path))) {
+      else if (
+        format.merges.some((rule) => !!rule.root === !!file.root && rule.matches(file.path))
+      ) {
         // Per-dataset files stay apart: package merges them across shards.
         await putText(
           deps.s3,
@@ -120,7 +118,7 @@ export async function renderShard(
             key: frame.key,
           });
       } else {
-        sources.push({ path: `${prefix}datasets/${folder}/${item.name}`, key: item.mediaKey });
+        sources.push({ path: mediaPath(item.name), key: item.mediaKey });
       }
     }
   }
@@ -147,13 +145,19 @@ export async function renderShard(
   return stats;
 }
 
+/** The subsets that hold items, in the request's order: empty subsets have no folder to point at. */
+function subsetsWithItems(plan: Plan): string[] | null {
+  if (!plan.subsets) return null;
+  const used = new Set(plan.shards.map((s) => s.subset));
+  return plan.subsets.filter((name) => used.has(name));
+}
+
 async function readShardItems(
   deps: PipelineDeps,
   plan: Plan,
   shard: number,
   dataset: Dataset,
-  folder: string,
-  prefix: string,
+  mediaPath: (name: string) => string,
   withDatasets: boolean,
 ): Promise<ExportItem[]> {
   const items: ExportItem[] = [];
@@ -173,9 +177,7 @@ async function readShardItems(
           item: entry.item,
           name: entry.name,
           annotations: [],
-          url: withDatasets
-            ? `${prefix}datasets/${folder}/${entry.name}`
-            : `s3://${deps.dataBucket}/${mediaKey}`,
+          url: withDatasets ? mediaPath(entry.name) : `s3://${deps.dataBucket}/${mediaKey}`,
           mediaKey,
           frames: [],
         };
