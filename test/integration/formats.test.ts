@@ -628,9 +628,18 @@ async function readMasks(view: DatasetView, kind: string): Promise<Found[]> {
     return found;
   }
   const classes = parseMaskClasses(await zip.text(`${root}classes.txt`));
+  // labelmap.txt, read as CVAT's and Datumaro's mask readers do: `#` lines skipped, then one
+  // `name:r,g,b:parts:actions` line per value from 0 (background).
+  const labelmap = (await zip.text(`${root}labelmap.txt`))
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(':'));
+  expect(labelmap[0]).toEqual(['background', '0,0,0', '', '']);
   for (const { item, frame, base } of places) {
     const values = classes.get(item.name)!;
     expect(values, `classes.txt lists ${item.name}`).toBeDefined();
+    if (kind === 'aggregated_class')
+      for (const [value, name] of values) expect(labelmap[value]![0]).toBe(name.replace(/:/g, '_'));
     for (const [value, box] of valueBoxes(await zip.bytes(`${root}${base}.png`))) {
       found.push({ item: item.name, frame, className: values.get(value)!, box });
     }
