@@ -31,7 +31,7 @@ commands
   delete     --project ID EXPORT_ID
   formats                                     formats and the task types they serve
   tasks      --project ID                     tasks with their datasets
-  import-coco --images DIR --coco FILE --project ID [--task-type object_detection|instance_segmentation]
+  import-coco --images DIR --coco FILE --project ID [--task-type classification|object_detection|instance_segmentation]
              [--project-name N] [--dataset ID] [--dataset-name N] [--task ID] [--task-name N]
              [--bucket B] [--s3-endpoint URL]
 
@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
-        `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons)`,
+        `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons, ${result.masks} masks, ${result.tags} labels)`,
       );
       for (const warning of result.warnings) console.log(`  warning: ${warning}`);
     }

@@ -81,7 +81,8 @@ export function cocoCategories(task: Task): CocoCategory[] {
   return [...task.classes]
     .sort((a, b) => a.id - b.id)
     .map((c) => ({
-      supercategory: c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? ''),
+      supercategory:
+        c.supercategory ?? (c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? '')),
       id: c.id,
       name: c.name,
     }));

@@ -72,6 +72,8 @@ export interface TaskClass {
   id: number;
   name: string;
   parent_id: number | null;
+  /** The supercategory a COCO file gave the class, written back as COCO's `supercategory`. */
+  supercategory?: string;
 }
 
 export interface Task {

@@ -205,6 +205,9 @@ export function parseTask(value: unknown, where: string): Task {
       id: c.integer(co, 'id', 1, `classes[${i}].id`),
       name: c.nonEmptyString(co, 'name', `classes[${i}].name`),
       parent_id: typeof parent === 'number' ? parent : null,
+      ...(typeof co.supercategory === 'string' && co.supercategory !== ''
+        ? { supercategory: co.supercategory }
+        : {}),
     };
   });
   const ids = new Set<number>();
