@@ -170,7 +170,16 @@ async function* renderCoco(input: RenderInput, attributes: boolean): AsyncIterab
 
 function renderVideo(input: RenderInput, item: ExportItem, attributes: boolean): RenderedFile {
   const document: CocoDocument = { ...header(input), images: [], annotations: [] };
-  const frames = item.frames.length > 0 ? item.frames : [{ index: 0, key: '', ext: 'png' }];
+  // Frames are the video's frame files; a renderer given none (tests) takes num_frames of them.
+  const frames =
+    item.frames.length > 0
+      ? item.frames
+      : Array.from({ length: item.item.num_frames }, (_, index) => ({
+          index,
+          key: '',
+          ext: 'png',
+        }));
+  const frameIndices = new Set(frames.map((f) => f.index));
   for (const frame of frames) {
     const image: CocoImage = {
       license: 0,
@@ -183,6 +192,13 @@ function renderVideo(input: RenderInput, item: ExportItem, attributes: boolean):
     document.images.push(image);
   }
   for (const annotation of item.annotations) {
+    // An image_id must name an image of the file: an annotation past the video's frames is skipped.
+    if (!frameIndices.has(annotation.frame_index)) {
+      input.warn(
+        `${item.name} frame ${annotation.frame_index}: frame is not in the video; annotation skipped`,
+      );
+      continue;
+    }
     pushAnnotations(document, input, item, [annotation], annotation.frame_index, attributes);
   }
   return { path: `${item.name}.json`, body: JSON.stringify(document) };

@@ -1,4 +1,5 @@
 import { getStream, listKeys, putText, readLines } from '../aws/s3';
+import { ValidationError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { ExportItem, RenderedFile } from '../formats/types';
 import type { Annotation, Dataset } from '../model/types';
@@ -192,7 +193,15 @@ async function readShardItems(
   for (const annotation of orphans)
     byIndex.get(annotation.dataset_item_index)?.annotations.push(annotation);
   if (dataset.media === 'video') {
-    for (const item of items) item.frames = await listFrames(deps, item.mediaKey);
+    for (const item of items) {
+      item.frames = await listFrames(deps, item.mediaKey);
+      // A video without frames would give annotations with nothing to point at: the store is broken.
+      if (item.frames.length === 0) {
+        throw new ValidationError(
+          `dataset ${dataset.id}: video "${item.item.name}" has no frame files under media/${item.item.media_key} (frames are named {frame_index}.{ext})`,
+        );
+      }
+    }
   }
   return items;
 }

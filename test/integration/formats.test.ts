@@ -195,6 +195,9 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
   },
   async pascal_voc({ zip, root, items }) {
     const parser = new XMLParser({ isArray: (name) => name === 'object' });
+    // VOC readers (Datumaro's, torchvision's) find the images of a subset by their stems here.
+    const imageSet = (await zip.text(`${root}ImageSets/Main/train.txt`)).split('\n');
+    expect(imageSet.filter((l) => l !== '')).toEqual(items.map((i) => stemOf(i.name)));
     const found: Found[] = [];
     for (const item of items) {
       const xml = parser.parse(await zip.text(`${root}${stemOf(item.name)}.xml`)) as {
