@@ -8,6 +8,7 @@ import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { runImportCoco } from '../../local/cli/import-coco';
 import { PNG } from 'pngjs';
+import { allowedFormats } from '../../shared/formats/index';
 import { boxCorners } from '../../shared/geometry';
 import { decodeRleString, encodeRleString, rleFromBitmap } from '../../shared/masks/rle';
 import type { Annotation } from '../../shared/model/types';
@@ -358,4 +359,127 @@ describe('import-coco', () => {
       if (crowd[i]) expect(image.data[i * 4], `pixel ${i}`).toBe(2);
     await masks.close();
   });
+});
+
+describe('import-coco, then every export, on a file with every oddity of real files', () => {
+  it('imports with warnings and every allowed export succeeds', async () => {
+    const into = join(directory, 'odd');
+    const images = join(into, 'images');
+    const write = (name: string, width: number, height: number) => {
+      mkdirSync(dirname(join(images, name)), { recursive: true });
+      writeFileSync(
+        join(images, name),
+        PNG.sync.write(new PNG({ width, height }), { colorType: 2, inputColorType: 6 }),
+      );
+    };
+    write('set A/ünï cödé 1.png', 32, 24);
+    write('set A/images/b.png', 32, 24);
+    write('c.png', 16, 16);
+    const square = new Uint8Array(32 * 24);
+    for (let y = 4; y < 12; y++) for (let x = 6; x < 20; x++) square[y * 32 + x] = 1;
+    const rle = rleFromBitmap(square, 32, 24);
+    writeFileSync(
+      join(into, 'coco.json'),
+      JSON.stringify({
+        info: {},
+        licenses: [],
+        images: [
+          { id: 'a', file_name: 'set A/ünï cödé 1.png' },
+          { id: 2.0, file_name: 'set A/images/b.png', width: 32, height: 24, flickr_url: '' },
+          { id: 3, file_name: 'c.png', width: 16, height: 16 },
+        ],
+        categories: [
+          { id: 1, name: 'bottle: glass', supercategory: 'Bottle', keypoints: [] },
+          { id: 2, name: 'a/b "c"', supercategory: 'bottle: glass' },
+          { id: 3, name: 'unused' },
+        ],
+        annotations: [
+          {
+            id: 1,
+            image_id: 'a',
+            category_id: 1,
+            segmentation: [[1, 1, 10, 1, 10, 8, 1, 8]],
+            bbox: [1, 1, 9, 7],
+          },
+          {
+            id: 2,
+            image_id: 'a',
+            category_id: 2,
+            iscrowd: 1,
+            segmentation: { size: [24, 32], counts: rle.counts },
+          },
+          {
+            id: 3,
+            image_id: 2,
+            category_id: 1,
+            segmentation: { size: [24, 32], counts: encodeRleString(rle.counts) },
+            area: 112,
+          },
+          {
+            id: 4,
+            image_id: 2,
+            category_id: 2,
+            segmentation: [[1, 1, 5, 5, 9, 9]],
+            bbox: [1, 1, 8, 8],
+          },
+          { id: 5, image_id: 2, category_id: 2, segmentation: [], bbox: [3.2, 4, 0.4, 6] },
+          {
+            id: 6,
+            image_id: 3,
+            category_id: 1,
+            bbox: [10, 10, 20, 20],
+            keypoints: [1, 2, 2],
+            num_keypoints: 1,
+          },
+          { id: 7, image_id: 3, category_id: 2, bbox: [40, 40, 5, 5] },
+          { id: 8, image_id: 3, category_id: 1, segmentation: { size: [16, 16], counts: [256] } },
+          { id: 9, image_id: 3, category_id: 1, segmentation: [[2, 2, 8, 2]], bbox: [2, 2, 6, 0] },
+        ],
+      }),
+    );
+    const result = await runImportCoco({
+      images,
+      coco: join(into, 'coco.json'),
+      projectId: 'imported-odd',
+      s3Endpoint: stack.s3Endpoint,
+      bucket: stack.config.dataBucket,
+    });
+    expect(result.task.type).toBe('instance_segmentation');
+    expect(result.warnings.length).toBeGreaterThan(3);
+    const task = result.task;
+    const requests: Array<Record<string, unknown>> = [];
+    for (const format of allowedFormats(task.type, task.media)) {
+      for (const maskKind of format.maskKinds?.[task.type] ?? [undefined]) {
+        requests.push({ type: 'both', format: format.id, ...(maskKind ? { maskKind } : {}) });
+        requests.push({
+          type: 'annotations',
+          format: format.id,
+          ...(maskKind ? { maskKind } : {}),
+          split: {
+            subsets: [
+              { name: 'train', percent: 50 },
+              { name: 'val', percent: 50 },
+            ],
+          },
+        });
+      }
+    }
+    for (const request of requests) {
+      const record = await runExport(stack, 'imported-odd', { taskId: 'labels', ...request });
+      expect(record.status, `${JSON.stringify(request)}: ${record.error?.message ?? ''}`).toBe(
+        'SUCCEEDED',
+      );
+    }
+    // Folders named `images` (the dataset's, and one of the tree) are renamed, so that Ultralytics
+    // swaps the right one for `labels`.
+    const record = await runExport(stack, 'imported-odd', {
+      taskId: 'labels',
+      type: 'both',
+      format: 'yolo_ultralytics',
+    });
+    const zip = await openZip(await readArchive(stack, record));
+    expect(zip.names).toContain('images/train/images_/set A/images_/b.png');
+    expect(zip.names).toContain('labels/train/images_/set A/images_/b.txt');
+    await zip.close();
+  }, 240_000);
 });
