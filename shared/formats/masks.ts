@@ -145,7 +145,7 @@ class Labels {
       if (!shape) continue;
       const value = this.valueOf(annotation, shape.key);
       if (value === null) continue;
-      if (this.painted(mask.paint(shape.shape, value), annotation, shape, mask)) {
+      if (this.painted(mask.paint(shape.shape, value), shape, mask)) {
         this.assign(value, shape);
       }
     }
@@ -159,6 +159,7 @@ class Labels {
    */
   *paintInstances(annotations: Annotation[]): Iterable<{ value: number; mask: LabelMask }> {
     const groups = new Map<string, Array<{ annotation: Annotation; shape: PaintShape }>>();
+    // Images number every annotation: each is a group of its own.
     annotations.forEach((annotation, n) => {
       const shape = this.shapeOf(annotation);
       if (!shape) return;
@@ -173,8 +174,8 @@ class Labels {
       if (value === null) continue;
       const mask = this.context.blank(this.item.item.width, this.item.item.height);
       let covered = false;
-      for (const { annotation, shape } of group) {
-        if (this.painted(mask.paint(shape.shape, value), annotation, shape, mask)) covered = true;
+      for (const { shape } of group) {
+        if (this.painted(mask.paint(shape.shape, value), shape, mask)) covered = true;
       }
       if (!covered) continue;
       this.assign(value, first.shape);
@@ -212,7 +213,7 @@ class Labels {
   }
 
   /** Whether painting covered a pixel; warns when it did not. */
-  private painted(covered: number, _annotation: Annotation, shape: PaintShape, mask: LabelMask) {
+  private painted(covered: number, shape: PaintShape, mask: LabelMask): boolean {
     if (covered > 0) return true;
     const inside = clippedBounds(shape.rings, mask.width, mask.height) !== null;
     this.context.input.warn(
