@@ -142,6 +142,30 @@ function rectangleOf(rings: Point[][]): Annotation['box'] | undefined {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0, orientation: null };
 }
 
+/**
+ * An image by its COCO file_name: as written when that is a relative path of the folder; else
+ * (Windows separators, absolute paths or paths of the machine that wrote the file) the longest
+ * tail of the path that the folder holds: `C:\data\batch_1\x.jpg` is found as `batch_1/x.jpg`.
+ */
+async function locateImage(
+  fileName: string,
+  readImage: ImageSource,
+): Promise<{ name: string; bytes: Uint8Array } | null> {
+  const segments = fileName
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.' && !/^[A-Za-z]:$/.test(s));
+  const lastParent = segments.lastIndexOf('..');
+  const tails = segments.slice(lastParent + 1).map((_, i, rest) => rest.slice(i).join('/'));
+  const candidates = [...(isSafeFileName(fileName) ? [fileName] : []), ...tails];
+  for (const name of [...new Set(candidates)]) {
+    if (!isSafeFileName(name)) continue;
+    const bytes = await readImage(name);
+    if (bytes) return { name, bytes };
+  }
+  return null;
+}
+
 function isSafeFileName(name: string): boolean {
   return (
     name.length > 0 &&
@@ -460,18 +484,27 @@ export async function importCoco(
     if (!isId(image.id)) problems.push(`${where}.id is missing`);
     else if (itemOf.has(idKey(image.id)))
       problems.push(`${where}.id ${image.id} repeats an earlier image`);
-    const fileName = image.file_name;
-    if (typeof fileName !== 'string' || !isSafeFileName(fileName)) {
-      problems.push(`${where}.file_name is not a relative path inside the image folder`);
+    if (typeof image.file_name !== 'string' || image.file_name === '') {
+      problems.push(`${where}.file_name is missing`);
       continue;
     }
+    const found = await locateImage(image.file_name, readImage);
+    if (!found) {
+      problems.push(
+        isSafeFileName(image.file_name)
+          ? `${where}: image file ${image.file_name} is not in the image folder`
+          : `${where}.file_name is not a relative path inside the image folder`,
+      );
+      continue;
+    }
+    const { name: fileName, bytes } = found;
+    if (fileName !== image.file_name)
+      tally.add(
+        'file names found under another path of the image folder',
+        `${image.file_name} as ${fileName}`,
+      );
     if (names.has(fileName)) problems.push(`${where}.file_name ${fileName} repeats`);
     names.add(fileName);
-    const bytes = await readImage(fileName);
-    if (!bytes) {
-      problems.push(`${where}: image file ${fileName} is not in the image folder`);
-      continue;
-    }
     const format = imageFormat(bytes);
     const positive = (v: unknown): v is number =>
       typeof v === 'number' && Number.isFinite(v) && v > 0;

@@ -313,6 +313,23 @@ describe('import-coco on odd but valid real files', () => {
     ]);
   });
 
+  it('finds images named by Windows or absolute paths under the longest tail the folder holds', async () => {
+    const { result, written } = await run({
+      images: [
+        { id: 1, file_name: 'C:\\Users\\me\\data\\dir\\ünï cödé.png' },
+        { id: 2, file_name: '/home/me/coco/n.png' },
+        { id: 3, file_name: 'JPEGImages/m.png' },
+      ],
+      categories: [{ id: 1, name: 'x' }],
+      annotations: [],
+    });
+    expect(written.items.map((i) => i.name)).toEqual(['dir/ünï cödé.png', 'n.png', 'm.png']);
+    expect(result.warnings).toEqual([
+      'file names found under another path of the image folder: 3 (C:\\Users\\me\\data\\dir\\ünï cödé.png as dir/ünï cödé.png, /home/me/coco/n.png as n.png, JPEGImages/m.png as m.png)',
+      'images without width and height, read from the image file: 3 (dir/ünï cödé.png, n.png, m.png)',
+    ]);
+  });
+
   it('makes a file of labels alone a classification task of Tags', async () => {
     const { result, written } = await run({
       images: [{ id: 1, file_name: 'n.png', width: 4, height: 4 }],
