@@ -209,6 +209,8 @@ export class ExportStack extends Stack {
     bindBucket(fns['s3-request'], dataBucket, 'DATA_BUCKET', {
       read: ['requests/', 'projects/'],
       write: ['requests/'],
+      // A request object that is not JSON is deleted: a password in it cannot be removed.
+      delete: ['requests/'],
     });
     bindBucket(fns['s3-request'], exportBucket, 'EXPORT_BUCKET', {
       write: ['secrets/', record],

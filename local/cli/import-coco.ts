@@ -8,6 +8,7 @@ import {
   type CocoImportResult,
 } from '../../shared/import/coco';
 import { parseJson } from '../../shared/model/validate';
+import { safeProjectId } from '../../shared/store/segments';
 import { StoreWriter } from '../../shared/store/writer';
 import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from '../s3-server';
 
@@ -33,6 +34,8 @@ function localS3Endpoint(file = '.local/endpoints.json'): string | undefined {
  * bucket by default (`npm start` must be running), or in `--bucket` on AWS.
  */
 export async function runImportCoco(args: ImportCocoArgs): Promise<CocoImportResult> {
+  // A project id that keys or group names cannot hold is refused before anything else is looked at.
+  safeProjectId(args.projectId);
   const onAws = args.bucket !== undefined && args.s3Endpoint === undefined;
   const endpoint = onAws ? undefined : (args.s3Endpoint ?? localS3Endpoint());
   if (!onAws && !endpoint)

@@ -10,28 +10,55 @@ export interface Caller {
 export const ADMIN_GROUP = 'admin';
 export const projectGroup = (projectId: string) => `project:${projectId}`;
 
+/** A Cognito group name (CreateGroup's GroupName): 1-128 letters, marks, symbols, numbers, punctuation. */
+const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
+function malformed(why: string): ForbiddenError {
+  return new ForbiddenError(`the cognito:groups claim is malformed (${why})`);
+}
+
+function groupList(values: unknown[]): string[] {
+  return values.map((value, i) => {
+    if (typeof value !== 'string') throw malformed(`entry ${i} is not a string`);
+    if (!GROUP_NAME.test(value)) throw malformed(`entry ${i} is not a group name`);
+    return value;
+  });
+}
+
 /**
- * The groups of a `cognito:groups` claim. API Gateway's REST authorizer flattens the claim to a
- * string, and depending on the path it took that string is `a,b`, `a b` or `[a b]`; a JSON array
- * (`["a","b"]`) comes from tests and other authorizers. All of them mean the same list.
+ * The groups of a `cognito:groups` claim, in exactly the forms it arrives in (DESIGN §15): a JSON
+ * array of strings (tests, other authorizers), or API Gateway's string rendering of the token's
+ * array — `[a b c]`, space-separated in brackets, or one bare group — which a REST API Cognito
+ * authorizer puts in `requestContext.authorizer.claims`. Group names cannot hold whitespace, so
+ * the rendering is unambiguous; commas separate nothing (`project:x,admin` is one group, and not
+ * `admin`). A string that parses as a JSON array counts as that array and must hold strings only,
+ * so a rendering whose names read as JSON (`[1]`, `["a b]`) is refused; `project:` groups never
+ * do. Anything else — nested arrays, non-strings, brackets inside a name, a bare string with
+ * spaces — is a ForbiddenError: a claim that cannot be read grants nothing.
  */
 export function parseGroups(claim: unknown): string[] {
-  if (Array.isArray(claim)) return claim.map(String).filter((g) => g.length > 0);
-  if (typeof claim !== 'string') return [];
-  let text = claim.trim();
-  if (text.startsWith('[') && text.endsWith(']')) {
+  if (claim === undefined || claim === null || claim === '') return [];
+  if (Array.isArray(claim)) return groupList(claim);
+  if (typeof claim !== 'string') throw malformed('it is neither a string nor an array');
+  if (claim.startsWith('[') && claim.endsWith(']')) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed)) return parseGroups(parsed);
+      parsed = JSON.parse(claim);
     } catch {
-      // `[a b]` is not JSON: fall through to splitting.
+      if (/^\[\s*["[]/.test(claim)) throw malformed('it is neither a JSON array nor [a b c]');
     }
-    text = text.slice(1, -1);
+    if (parsed !== undefined) return groupList(parsed as unknown[]);
+    const inner = claim.slice(1, -1);
+    if (inner === '') return [];
+    const groups = inner.split(' ');
+    for (const group of groups)
+      if (!GROUP_NAME.test(group) || /[[\]]/.test(group))
+        throw malformed('it is not [a b c] with one space between group names');
+    return groups;
   }
-  return text
-    .split(/[\s,]+/)
-    .map((g) => g.replace(/^"|"$/g, ''))
-    .filter((g) => g.length > 0);
+  if (!GROUP_NAME.test(claim) || claim.startsWith('[') || claim.endsWith(']'))
+    throw malformed('it is not one group name');
+  return [claim];
 }
 
 /** The caller described by a REST API event's authorizer claims. */

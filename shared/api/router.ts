@@ -5,19 +5,17 @@ import { startExport, type StartDeps } from '../exports/start';
 import { deleteExport, getExport, listExports, pageParameters, viewOf } from '../exports/table';
 import type { TableDeps } from '../exports/table';
 import { formatTable } from '../formats/index';
+import { projectIdProblem, segmentProblem } from '../store/segments';
 import { requireIdentity, requireProject, type Caller } from './auth';
 import { matchRoute } from './routes';
 import { projectTasks } from './tasks';
 
-/** Ids become parts of S3 keys: one that could reach outside its own folder names nothing. */
-function isSafeProjectId(id: string): boolean {
-  return (
-    id.length >= 1 &&
-    id.length <= 128 &&
-    id !== '.' &&
-    id !== '..' &&
-    ![...id].some((c) => c === '/' || c === '\\' || c.charCodeAt(0) < 0x20 || c === '\x7f')
-  );
+/**
+ * Path parameters become parts of S3 keys (DESIGN §15): one that is not a safe segment (or, for a
+ * project, cannot be in a group name) is a bad request; a well-formed id that names nothing is 404.
+ */
+function checkPathParameter(field: string, value: string, problem: string | undefined): void {
+  if (problem) throw new ValidationError(`${field} ${JSON.stringify(value)} ${problem}`);
 }
 
 export type ApiDeps = StartDeps & TableDeps;
@@ -54,8 +52,7 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
     return { statusCode: 200, body: { formats: formatTable() } };
   }
   const projectId = params.projectId!;
-  if (!isSafeProjectId(projectId))
-    throw new NotFoundError(`project ${JSON.stringify(projectId)} does not exist`);
+  checkPathParameter('projectId', projectId, projectIdProblem(projectId));
   requireProject(request.caller, projectId);
   if (route === 'tasks') {
     return { statusCode: 200, body: await projectTasks(deps.s3, deps.dataBucket, projectId) };
@@ -83,6 +80,7 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
     };
   }
   const exportId = params.exportId!;
+  checkPathParameter('exportId', exportId, segmentProblem(exportId));
   if (!EXPORT_ID_PATTERN.test(exportId))
     throw new NotFoundError(`export ${JSON.stringify(exportId)} does not exist`);
   if (method === 'DELETE') {

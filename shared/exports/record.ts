@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getTextIfExists, putText } from '../aws/s3';
 import { NotFoundError } from '../errors';
+import { recordKeys } from '../store/keys';
 import type { TaskType } from '../model/types';
 import type { Encryption, ExportRequest, ExportType } from './request';
 
@@ -30,14 +31,8 @@ export interface ExportRecord {
   error: { code: string; message: string; details: string[] } | null;
 }
 
-export const recordKeys = {
-  prefix: (projectId: string) => `exports/${projectId}/`,
-  record: (projectId: string, exportId: string) => `exports/${projectId}/${exportId}/record.json`,
-  archive: (projectId: string, exportId: string, safeName: string) =>
-    `exports/${projectId}/${exportId}/${safeName}.zip`,
-  secret: (exportId: string) => `secrets/${exportId}`,
-  work: (exportId: string) => `work/${exportId}/`,
-};
+/** The export bucket's key layout lives with every other key layout. */
+export { recordKeys };
 
 export class RecordStore {
   constructor(

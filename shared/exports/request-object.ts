@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { getTextIfExists, putText } from '../aws/s3';
+import { deleteKey, getTextIfExists, putText } from '../aws/s3';
 import {
   classifyAwsError,
   ERROR_TABLE,
@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from '../errors';
 import { MAX_BODY_BYTES } from '../api/body';
+import { parseRequestKey, REQUEST_PREFIX, requestKeys, STATUS_SUFFIX } from '../store/keys';
 import { exportIdFor } from './ids';
 import { recordKeys } from './record';
 import { startExport, type StartDeps } from './start';
@@ -16,13 +17,11 @@ import { startExport, type StartDeps } from './start';
 /**
  * S3 request objects (DESIGN §12): `requests/{projectId}/{name}.json` in the data bucket holds the
  * same body as POST /exports; the outcome goes to `requests/{projectId}/{name}.status.json`.
+ * The key layout and its checks are in shared/store/keys.ts.
  */
-export const REQUEST_KEY = /^requests\/([^/]+)\/(.+)\.json$/;
-export const STATUS_SUFFIX = '.status.json';
+export { STATUS_SUFFIX } from '../store/keys';
 /** Object metadata marking a request object this service rewrote (its password removed). */
 export const PROCESSED_METADATA = 'annotation-export-processed';
-
-export const statusKeyOf = (requestKey: string) => requestKey.replace(/\.json$/, STATUS_SUFFIX);
 
 export type RequestStatus =
   | {
@@ -38,6 +37,8 @@ export type RequestStatus =
       request: string;
       projectId: string;
       error: { code: string; message: string; details: string[] };
+      /** Set when the request object was deleted because a password in it could not be removed. */
+      requestDeleted?: true;
       at: string;
     };
 
@@ -84,11 +85,22 @@ export async function handleRequestObject(
   event: RequestObjectEvent,
 ): Promise<RequestStatus | undefined> {
   const key = decodeEventKey(event.key);
-  const match = REQUEST_KEY.exec(key);
-  if (!match || key.endsWith(STATUS_SUFFIX)) return undefined;
-  const projectId = match[1]!;
+  const parsed = parseRequestKey(key);
+  if (!parsed) {
+    // Nothing is read or written beside a key that could reach outside requests/{projectId}/.
+    if (key.startsWith(REQUEST_PREFIX) && !key.endsWith(STATUS_SUFFIX))
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          message: 'ignored an object that is not requests/{projectId}/{name}.json with safe names',
+          key,
+        }),
+      );
+    return undefined;
+  }
+  const { projectId, name } = parsed;
   const at = new Date();
-  const statusKey = statusKeyOf(key);
+  const statusKey = requestKeys.status(projectId, name);
 
   let object;
   try {
@@ -109,8 +121,8 @@ export async function handleRequestObject(
   // A repeated delivery of the same notification: its export has started already.
   const previous = await getTextIfExists(deps.s3, event.bucket, statusKey);
   if (previous) {
-    const status = JSON.parse(previous) as RequestStatus;
-    if (status.status === 'STARTED' && status.exportId === exportId) return status;
+    const status = parseStatus(previous);
+    if (status?.status === 'STARTED' && status.exportId === exportId) return status;
   }
 
   let body: unknown;
@@ -145,8 +157,13 @@ export async function handleRequestObject(
       at: at.toISOString(),
     };
     // A failure of S3 or Step Functions leaves the object as it is, for the retried invocation.
-    if (outcome.status === 'REJECTED')
-      await removePassword(deps, event.bucket, key, body, 'rejected');
+    if (outcome.status === 'REJECTED' && !(await removePassword(deps, event.bucket, key, body))) {
+      outcome.requestDeleted = true;
+      outcome.error.details = [
+        ...outcome.error.details,
+        `${key} was deleted: it is not a JSON object, so a password in it could not be removed`,
+      ];
+    }
     await putText(deps.s3, event.bucket, statusKey, JSON.stringify(outcome, null, 2));
     if (outcome.status === 'ERROR') throw error;
     return outcome;
@@ -156,15 +173,33 @@ export async function handleRequestObject(
   return outcome;
 }
 
-/** Rewrites a request object without its password, marked so that its own notification is ignored. */
+/** A status object as an earlier invocation wrote it; undefined when it is not readable. */
+function parseStatus(text: string): RequestStatus | undefined {
+  try {
+    return JSON.parse(text) as RequestStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Leaves no password in a request object: one that is a JSON object is rewritten without its
+ * `password`, marked so that its own notification is ignored. One that is not a JSON object (not
+ * JSON at all, or an array, a string...) cannot be rewritten with any certainty that no password is
+ * left in it (`"pass\u0077ord"` is `password` too): it is deleted, and false says so.
+ */
 async function removePassword(
   deps: StartDeps,
   bucket: string,
   key: string,
   body: unknown,
-  marker: string,
-): Promise<void> {
-  if (body === null || typeof body !== 'object' || !('password' in body)) return;
+  marker = 'rejected',
+): Promise<boolean> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    await deleteKey(deps.s3, bucket, key);
+    return false;
+  }
+  if (!('password' in body)) return true;
   const { password: _password, ...rest } = body as Record<string, unknown>;
   const text = JSON.stringify(rest, null, 2);
   try {
@@ -181,4 +216,5 @@ async function removePassword(
   } catch (error) {
     throw classifyAwsError(error, `rewriting ${key}`);
   }
+  return true;
 }

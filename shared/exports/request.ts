@@ -2,12 +2,16 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ValidationError } from '../errors';
 import { FORMAT_IDS } from '../formats/index';
 import { MASK_KINDS } from '../formats/types';
+import { invisibleCharacter } from '../names';
 import { validateSplit, type Split } from '../split/index';
+import { segmentProblem } from '../store/segments';
 
 export const EXPORT_TYPES = ['annotations', 'datasets', 'both'] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 export const ENCRYPTIONS = ['aes256', 'zipcrypto'] as const;
 export type Encryption = (typeof ENCRYPTIONS)[number];
+/** 7-Zip refuses WinZip AES passwords longer than this, so an archive it cannot open is never made. */
+export const MAX_AES_PASSWORD_LENGTH = 99;
 
 /** An export request (DESIGN §5) as the API, the S3 trigger and the CLI take it. */
 export interface ExportRequest {
@@ -124,8 +128,11 @@ function ruleProblems(request: Record<string, unknown>): string[] {
   const when = (bound: 'from' | 'to') => {
     const value = range?.[bound];
     if (typeof value !== 'string') return undefined;
-    const time = Date.parse(value);
-    if (Number.isNaN(time)) problems.push(`dateRange.${bound} is not an ISO-8601 date`);
+    const time = parseDateTime(value);
+    if (time === undefined)
+      problems.push(
+        `dateRange.${bound} ${JSON.stringify(value)} is not an ISO-8601 date-time with a time zone (2026-03-07T00:00:00Z, 2026-03-07T09:30:00+01:00)`,
+      );
     return time;
   };
   const from = when('from');
@@ -133,8 +140,81 @@ function ruleProblems(request: Record<string, unknown>): string[] {
   if (from !== undefined && to !== undefined && from >= to) {
     problems.push('dateRange.from must be before dateRange.to');
   }
+  problems.push(...idProblems(request), ...nameAndPasswordProblems(request));
   if (request.split !== undefined) problems.push(...validateSplit(request.split));
   return problems;
+}
+
+/** taskId and datasetIds become segments of S3 keys (DESIGN §15). */
+function idProblems(request: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const check = (field: string, value: unknown) => {
+    const problem =
+      typeof value === 'string' && value.length > 0 ? segmentProblem(value) : undefined;
+    if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
+  };
+  check('taskId', request.taskId);
+  if (Array.isArray(request.datasetIds))
+    request.datasetIds.forEach((id, i) => check(`datasetIds[${i}]`, id));
+  return problems;
+}
+
+function nameAndPasswordProblems(request: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof request.name === 'string') {
+    const invisible = invisibleCharacter(request.name);
+    if (invisible)
+      problems.push(
+        `name contains ${invisible}: control characters, bidirectional controls and other invisible characters are not allowed in names`,
+      );
+  }
+  const password = request.password;
+  if (
+    typeof password === 'string' &&
+    (request.encryption ?? 'aes256') === 'aes256' &&
+    password.length > MAX_AES_PASSWORD_LENGTH
+  )
+    problems.push(
+      `password is ${password.length} characters: AES-256 passwords may have at most ${MAX_AES_PASSWORD_LENGTH}, because 7-Zip cannot open archives with longer ones (zipcrypto allows 128)`,
+    );
+  return problems;
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Milliseconds since the epoch of an ISO-8601 date-time (RFC 3339's profile: `T`, seconds and
+ * their fraction optional, and a time zone, `Z` or `±hh:mm`, required so that a range means the
+ * same wherever it is read); undefined for anything else, and for dates the calendar does not
+ * have (`2026-02-30`, `2026-13-01`, `T24:00`).
+ */
+export function parseDateTime(text: string): number | undefined {
+  const m = DATE_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second = 0] = m.slice(1, 7).map((v) => Number(v ?? 0));
+  const fraction = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const offsetHours = m[9] ? Number(m[9]) : 0;
+  const offsetMinutes = m[10] ? Number(m[10]) : 0;
+  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
+  // Day 0 of the next month is the last of this one; 2000 is a leap year, so February is 29 there.
+  const lastDay = month === 2 ? (leap ? 29 : 28) : new Date(Date.UTC(2000, month!, 0)).getUTCDate();
+  if (
+    month! < 1 ||
+    month! > 12 ||
+    day! < 1 ||
+    day! > lastDay ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  )
+    return undefined;
+  const date = new Date(Date.UTC(2000, month! - 1, day!, hour!, minute!, second, fraction));
+  date.setUTCFullYear(year!);
+  const sign = m[8] === '-' ? -1 : 1;
+  return date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
 
 /** The request as records keep it: everything but the password. */

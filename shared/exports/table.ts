@@ -8,6 +8,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { deleteKey, deleteKeys, listKeys } from '../aws/s3';
 import { classifyAwsError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
+import { attachmentDisposition } from './content-disposition';
 import { EXPORT_ID_PATTERN } from './ids';
 import { recordKeys, RecordStore, type ExportRecord } from './record';
 
@@ -146,7 +147,7 @@ function presigner(deps: TableDeps) {
         new GetObjectCommand({
           Bucket: deps.exportBucket,
           Key: key,
-          ResponseContentDisposition: `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`,
+          ResponseContentDisposition: attachmentDisposition(fileName),
         }),
         { expiresIn: DOWNLOAD_URL_SECONDS },
       ))

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors';
 import { decodeRleString } from '../masks/rle';
-import { UniqueNames } from '../names';
+import { MAX_IMAGE_SIDE } from '../model/validate';
+import { mediaKeyProblem, projectIdProblem, segmentProblem } from '../store/segments';
 import type {
   Annotation,
   Dataset,
@@ -157,22 +158,29 @@ async function locateImage(
     .filter((s) => s !== '' && s !== '.' && !/^[A-Za-z]:$/.test(s));
   const lastParent = segments.lastIndexOf('..');
   const tails = segments.slice(lastParent + 1).map((_, i, rest) => rest.slice(i).join('/'));
-  const candidates = [...(isSafeFileName(fileName) ? [fileName] : []), ...tails];
-  for (const name of [...new Set(candidates)]) {
-    if (!isSafeFileName(name)) continue;
+  // Only names that can be media keys (relative paths of safe segments) are looked for.
+  for (const name of new Set([fileName, ...tails])) {
+    if (name.endsWith('/') || mediaKeyProblem(name)) continue;
     const bytes = await readImage(name);
     if (bytes) return { name, bytes };
   }
   return null;
 }
 
-function isSafeFileName(name: string): boolean {
-  return (
-    name.length > 0 &&
-    !name.startsWith('/') &&
-    !name.split(/[\\/]/).some((part) => part === '..' || part === '') &&
-    ![...name].some((c) => c.charCodeAt(0) < 0x20)
-  );
+/** The ids the import names its project, dataset and task with, each checked as keys need them. */
+function idProblems(options: CocoImportOptions, datasetId: string, taskId: string): string[] {
+  const problems: string[] = [];
+  const projectProblem = projectIdProblem(options.projectId);
+  if (projectProblem)
+    problems.push(`project id ${JSON.stringify(options.projectId)} ${projectProblem}`);
+  for (const [what, id] of [
+    ['dataset id', datasetId],
+    ['task id', taskId],
+  ] as const) {
+    const problem = segmentProblem(id);
+    if (problem) problems.push(`${what} ${JSON.stringify(id)} ${problem}`);
+  }
+  return problems;
 }
 
 const isObject = (v: unknown): v is CocoObject =>
@@ -411,9 +419,12 @@ export async function importCoco(
   sink: StoreSink,
   options: CocoImportOptions,
 ): Promise<CocoImportResult> {
-  const problems: string[] = [];
   const warnings: string[] = [];
   const tally = new Tally();
+  const datasetId = options.datasetId ?? 'images';
+  const taskId = options.taskId ?? 'labels';
+  const problems = idProblems(options, datasetId, taskId);
+  if (problems.length > 0) throw new ValidationError(problems);
   if (!isObject(value)) throw new ValidationError(['the COCO file is not a JSON object']);
   for (const field of ['images', 'categories'] as const)
     if (!Array.isArray(value[field])) problems.push(`the COCO file has no "${field}" list`);
@@ -422,8 +433,6 @@ export async function importCoco(
   if (problems.length > 0) throw new ValidationError(problems);
   tallyFields(value, 'file', tally, 'file');
   const now = (options.now ?? new Date()).toISOString();
-  const datasetId = options.datasetId ?? 'images';
-  const taskId = options.taskId ?? 'labels';
 
   // Categories. Class ids must be integers ≥ 1: files counting from 0 are shifted as a whole, and
   // files with other ids (strings, fractions) are numbered by position.
@@ -472,8 +481,6 @@ export async function importCoco(
   const itemOf = new Map<string, DatasetItem>();
   const media: Array<{ key: string; bytes: Uint8Array }> = [];
   const names = new Set<string>();
-  // Media keys are single safe segments: an image of a folder is stored flat, its name keeps the path.
-  const mediaKeys = new UniqueNames();
   for (const [index, image] of (value.images as unknown[]).entries()) {
     const where = `images[${index}]`;
     if (!isObject(image)) {
@@ -490,10 +497,12 @@ export async function importCoco(
     }
     const found = await locateImage(image.file_name, readImage);
     if (!found) {
+      // The file name is the item's media key: a relative path under media/ of safe segments.
+      const fileProblem = mediaKeyProblem(image.file_name);
       problems.push(
-        isSafeFileName(image.file_name)
-          ? `${where}: image file ${image.file_name} is not in the image folder`
-          : `${where}.file_name is not a relative path inside the image folder`,
+        fileProblem || image.file_name.endsWith('/')
+          ? `${where}.file_name ${JSON.stringify(image.file_name)} is not a relative path inside the image folder: it ${fileProblem ?? 'ends with "/"'}`
+          : `${where}: image file ${image.file_name} is not in the image folder`,
       );
       continue;
     }
@@ -516,6 +525,12 @@ export async function importCoco(
       );
       continue;
     }
+    if (Math.max(width, height) > MAX_IMAGE_SIDE) {
+      problems.push(
+        `${where} (${image.file_name}) is ${width} x ${height}: an image may have at most ${MAX_IMAGE_SIDE} pixels a side`,
+      );
+      continue;
+    }
     if (!positive(image.width) || !positive(image.height))
       tally.add('images without width and height, read from the image file', fileName);
     const meta = attributesOf(image.attributes, tally, where);
@@ -523,7 +538,7 @@ export async function importCoco(
     const item: DatasetItem = {
       index,
       name: fileName,
-      media_key: mediaKeys.claim(fileName),
+      media_key: fileName,
       width,
       height,
       num_frames: 1,

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { mediaKeyProblem, segmentProblem } from '../store/segments';
 import {
   ANNOTATION_TYPES,
   MEDIA_TYPES,
@@ -125,7 +126,7 @@ export function parseProject(value: unknown, where: string): Project {
   const c = new Checker(where);
   const o = c.object(value, '') ?? {};
   return c.done({
-    id: c.nonEmptyString(o, 'id'),
+    id: keySegment(c, o, 'id'),
     name: c.string(o, 'name'),
     created_at: c.timestamp(o, 'created_at'),
   });
@@ -177,7 +178,7 @@ export function parseDataset(value: unknown, where: string): Dataset {
   const definitions =
     o.item_metadata_definitions === undefined ? [] : c.array(o, 'item_metadata_definitions');
   return c.done({
-    id: c.nonEmptyString(o, 'id'),
+    id: keySegment(c, o, 'id'),
     name: c.nonEmptyString(o, 'name'),
     media: c.oneOf(o, 'media', MEDIA_TYPES),
     item_metadata_definitions: parseMetadataDefinitions(
@@ -222,6 +223,7 @@ export function parseTask(value: unknown, where: string): Task {
   const datasetIds = c.array(o, 'dataset_ids').map((d, i) => {
     if (typeof d !== 'string' || d.length === 0)
       c.problem(`dataset_ids[${i}]`, 'is not a dataset id');
+    else checkKeySegment(c, d, `dataset_ids[${i}]`);
     return String(d);
   });
   const definitions =
@@ -229,7 +231,7 @@ export function parseTask(value: unknown, where: string): Task {
       ? []
       : c.array(o, 'annotation_metadata_definitions');
   return c.done({
-    id: c.nonEmptyString(o, 'id'),
+    id: keySegment(c, o, 'id'),
     name: c.string(o, 'name'),
     type: c.oneOf(o, 'type', TASK_TYPES),
     media: c.oneOf(o, 'media', MEDIA_TYPES),
@@ -244,15 +246,16 @@ export function parseTask(value: unknown, where: string): Task {
   });
 }
 
-export function parseItem(value: unknown, where: string): DatasetItem {
+export function parseItem(value: unknown, where: string, limits: ItemLimits = {}): DatasetItem {
   const c = new Checker(where);
   const o = c.object(value, '') ?? {};
+  checkPixels(c, o, limits);
   return c.done({
     index: c.integer(o, 'index', 0),
     name: c.nonEmptyString(o, 'name'),
-    media_key: c.nonEmptyString(o, 'media_key'),
-    width: c.integer(o, 'width', 1),
-    height: c.integer(o, 'height', 1),
+    media_key: mediaKey(c, o),
+    width: dimension(c, o, 'width'),
+    height: dimension(c, o, 'height'),
     num_frames: o.num_frames === undefined ? 1 : c.integer(o, 'num_frames', 1),
     num_channels: o.num_channels === undefined ? 3 : c.integer(o, 'num_channels', 1),
     bits_per_channel: o.bits_per_channel === undefined ? 8 : c.integer(o, 'bits_per_channel', 1),
@@ -368,4 +371,68 @@ export function parseAnnotation(
     created_at: c.timestamp(o, 'created_at'),
     updated_at: c.timestamp(o, 'updated_at'),
   });
+}
+
+// Ids and dimensions: what keys and pixel buffers are made of (DESIGN §15, §16).
+
+/** Images wider or taller than this are refused: 65,535 is JPEG's limit and most PNG readers'. */
+export const MAX_IMAGE_SIDE = 65_535;
+
+function checkKeySegment(c: Checker, value: string, path: string): void {
+  const problem = segmentProblem(value);
+  if (problem) c.problem(path, `${JSON.stringify(value)} ${problem}`);
+}
+
+/** An id that becomes a segment of S3 keys: no `/`, `\`, `..`, control or invisible characters. */
+function keySegment(c: Checker, o: Record<string, unknown>, field: string): string {
+  const v = c.nonEmptyString(o, field);
+  if (v.length > 0) checkKeySegment(c, v, field);
+  return v;
+}
+
+/** A path under the dataset's media/ folder (a video's is a folder, with a trailing `/`). */
+function mediaKey(c: Checker, o: Record<string, unknown>): string {
+  const v = c.nonEmptyString(o, 'media_key');
+  const problem = v.length > 0 ? mediaKeyProblem(v) : undefined;
+  if (problem) c.problem('media_key', `${JSON.stringify(v)} ${problem}`);
+  return v;
+}
+
+function dimension(c: Checker, o: Record<string, unknown>, field: 'width' | 'height'): number {
+  const v = c.integer(o, field, 1);
+  if (v > MAX_IMAGE_SIDE) {
+    c.problem(field, `is ${v}, more than the ${MAX_IMAGE_SIDE} pixels an image may have`);
+    return 1;
+  }
+  return v;
+}
+
+/**
+ * Most pixels per mask in a masks export: 100 million (10,000 x 10,000). The masks function holds
+ * up to about eight bytes per pixel of an image at once (the 8-bit and 16-bit label buffers, a
+ * scratch mask, the filtered PNG rows and their deflated form), about 800 MB at this size, within
+ * its 2,048 MB.
+ */
+export const MAX_MASK_PIXELS = 100_000_000;
+
+/** Limits an export puts on the items it reads: `maxPixels` for masks. */
+export interface ItemLimits {
+  maxPixels?: number;
+}
+
+function checkPixels(c: Checker, o: Record<string, unknown>, limits: ItemLimits): void {
+  const { width, height } = o;
+  // A side that is no valid dimension is already a problem of its own.
+  const valid = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_IMAGE_SIDE;
+  if (
+    limits.maxPixels !== undefined &&
+    valid(width) &&
+    valid(height) &&
+    width * height > limits.maxPixels
+  )
+    c.problem(
+      'width',
+      `x height is ${width} x ${height}: more than the ${limits.maxPixels.toLocaleString('en-US')} pixels a mask may have`,
+    );
 }

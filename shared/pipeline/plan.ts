@@ -5,6 +5,7 @@ import type { ExportRequest } from '../exports/request';
 import { findFormat, formatFor } from '../formats/index';
 import type { MaskKind } from '../formats/types';
 import type { Dataset, Task } from '../model/types';
+import { MAX_MASK_PIXELS, type ItemLimits } from '../model/validate';
 import { UniqueNames, withoutWhitespace } from '../names';
 import { assignSubsets } from '../split/index';
 import { StoreReader } from '../store/reader';
@@ -81,7 +82,7 @@ export async function planExport(
   const items: PlannedItem[] = [];
   for (const [datasetIndex, dataset] of datasets.entries()) {
     const byIndex = new Map<number, PlannedItem>();
-    for await (const item of store.items(dataset.id)) {
+    for await (const item of store.items(dataset.id, itemLimits(request))) {
       const entry = {
         datasetIndex,
         index: item.index,
@@ -156,6 +157,11 @@ export async function planExport(
     projectId: ref.projectId,
     shards: shards.map((s) => ({ index: s.index, kind })),
   };
+}
+
+/** Masks hold a buffer per image: their exports cap the pixels of an item (DESIGN §16). */
+function itemLimits(request: ExportRequest): ItemLimits {
+  return request.format === 'masks' ? { maxPixels: MAX_MASK_PIXELS } : {};
 }
 
 function resolveDatasetIds(request: ExportRequest, task: Task | null): string[] {

@@ -55,25 +55,8 @@ export interface ShardStats {
   warnings: string[];
 }
 
-const pad = (n: number) => String(n).padStart(6, '0');
-
-/** Keys under `work/{exportId}/`; shard numbers are zero-padded so S3's listing order is shard order. */
-export const workKeys = {
-  root: (id: string) => `work/${id}/`,
-  plan: (id: string) => `work/${id}/plan.json`,
-  shardInput: (id: string, shard: number) => `work/${id}/input/${pad(shard)}/`,
-  shardChunk: (id: string, shard: number, chunk: number) =>
-    `work/${id}/input/${pad(shard)}/${pad(chunk)}.jsonl`,
-  parts: (id: string) => `work/${id}/parts/`,
-  shardParts: (id: string, shard: number) => `work/${id}/parts/${pad(shard)}/`,
-  part: (id: string, shard: number, path: string) => `work/${id}/parts/${pad(shard)}/${path}`,
-  bundles: (id: string, shard: number) => `work/${id}/bundles/${pad(shard)}/`,
-  bundle: (id: string, shard: number, n: number) =>
-    `work/${id}/bundles/${pad(shard)}/${pad(n)}.bin`,
-  sources: (id: string, shard: number) => `work/${id}/sources/${pad(shard)}.jsonl`,
-  statsPrefix: (id: string) => `work/${id}/stats/`,
-  stats: (id: string, shard: number) => `work/${id}/stats/${pad(shard)}.json`,
-};
+/** Keys under `work/{exportId}/` live with every other key layout. */
+export { workKeys } from '../store/keys';
 
 /** Archive folder of a subset: `{subset}/` or the root. */
 export function subsetPrefix(subset: string | null): string {

@@ -8,9 +8,11 @@ import {
   parseJson,
   parseProject,
   parseTask,
+  type ItemLimits,
 } from '../model/validate';
 import type { Annotation, Dataset, DatasetItem, Project, Task } from '../model/types';
 import { displayKey, storeKeys } from './keys';
+import { segmentProblem } from './segments';
 
 /**
  * Reads one project of the store. JSONL files stream line by line; every value is validated and a
@@ -62,18 +64,19 @@ export class StoreReader {
     const ids: string[] = [];
     for await (const { key } of listKeys(this.s3, this.bucket, prefix)) {
       const rest = key.slice(prefix.length);
-      if (rest.endsWith(suffix) && !rest.slice(0, -suffix.length).includes('/'))
-        ids.push(rest.slice(0, -suffix.length));
+      const id = rest.slice(0, -suffix.length);
+      // A folder whose name is not a safe segment names nothing a key may be built from.
+      if (rest.endsWith(suffix) && segmentProblem(id) === undefined) ids.push(id);
     }
     return ids;
   }
 
-  async *items(datasetId: string): AsyncIterable<DatasetItem> {
+  async *items(datasetId: string, limits?: ItemLimits): AsyncIterable<DatasetItem> {
     const key = storeKeys.items(this.projectId, datasetId);
     const seen = new Set<string>();
     const indices = new Set<number>();
     for await (const { value, where } of this.lines(key, `items of dataset ${datasetId}`)) {
-      const item = parseItem(value, where);
+      const item = parseItem(value, where, limits);
       if (indices.has(item.index))
         throw new ValidationError(`${where}: index ${item.index} repeats an earlier item`);
       if (seen.has(item.name))

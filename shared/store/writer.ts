@@ -2,14 +2,23 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { putText } from '../aws/s3';
 import type { Annotation, Dataset, DatasetItem, Project, Task } from '../model/types';
 import { storeKeys } from './keys';
+import { safeProjectId } from './segments';
 
-/** Writes a project store: for the sample generator and import-coco, never for exports. */
+/**
+ * Writes a project store: for the sample generator and import-coco, never for exports. A project
+ * id that cannot be a segment of a key and part of a group name is refused before anything is
+ * written (DESIGN §15).
+ */
 export class StoreWriter {
+  readonly projectId: string;
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-    readonly projectId: string,
-  ) {}
+    projectId: string,
+  ) {
+    this.projectId = safeProjectId(projectId);
+  }
 
   project(project: Project): Promise<void> {
     return putText(

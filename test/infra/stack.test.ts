@@ -469,7 +469,7 @@ describe('IAM', () => {
     expect(s3Access('s3-request')).toEqual({
       's3:GetObject': ['data:projects/*', 'data:requests/*'],
       ...write('data:requests/*', record, 'exports:secrets/*'),
-      's3:DeleteObject': ['exports:secrets/*'],
+      's3:DeleteObject': ['data:requests/*', 'exports:secrets/*'],
       's3:ListBucket': ['data', 'exports'],
     });
   });

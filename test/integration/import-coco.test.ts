@@ -209,7 +209,7 @@ describe('import-coco', () => {
     );
     expect(error.details).toEqual([
       'images[0]: image file missing.png is not in the image folder',
-      'images[1].file_name is not a relative path inside the image folder',
+      'images[1].file_name "../escape.png" is not a relative path inside the image folder: it has a segment that contains ".."',
     ]);
     await expect(
       new StoreReader(stack.s3, stack.config.dataBucket, 'never-written').project(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
 import {
+  MAX_MASK_PIXELS,
   parseAnnotation,
   parseDataset,
   parseItem,
@@ -165,5 +166,82 @@ describe('store validation', () => {
     expect(
       problemsOf(() => parseProject({ name: 'P', created_at: '2026-01-01' }, 'project.json')),
     ).toEqual(['project.json: id is missing']);
+  });
+});
+
+describe('store ids and dimensions (DESIGN §15, §16)', () => {
+  const item = {
+    index: 0,
+    name: 'a.png',
+    media_key: 'a.png',
+    width: 640,
+    height: 480,
+    created_at: '2026-01-01T00:00:00Z',
+  };
+  const where = 'datasets/d1/items.jsonl line 7';
+
+  it.each([
+    ['../../../../other/datasets/d/media/x.png', 'has a segment that contains ".."'],
+    ['/etc/passwd', 'starts with "/" (it must be relative to media/)'],
+    ['a\\b.png', 'has a segment that contains "\\"'],
+    ['a//b.png', 'has an empty path segment ("//")'],
+    ['a\u0000.png', 'has a segment that contains the control or invisible character U+0000'],
+    ['a\u0085.png', 'has a segment that contains the control or invisible character U+0085'],
+    ['a\u202e.png', 'has a segment that contains the control or invisible character U+202E'],
+  ])('fails an item whose media_key is %j, naming file, line and field', (mediaKey, problem) => {
+    expect(problemsOf(() => parseItem({ ...item, media_key: mediaKey }, where))).toEqual([
+      `${where}: media_key ${JSON.stringify(mediaKey)} ${problem}`,
+    ]);
+  });
+
+  it('accepts media keys in subfolders, and a video folder with its trailing slash', () => {
+    expect(parseItem({ ...item, media_key: 'day/a.png' }, where).media_key).toBe('day/a.png');
+    expect(parseItem({ ...item, media_key: 'clip-1/' }, where).media_key).toBe('clip-1/');
+  });
+
+  it('fails task, dataset and project ids, and a task dataset id, that are not safe segments', () => {
+    const task = {
+      id: '../../other/tasks/t',
+      name: 'T',
+      type: 'object_detection',
+      media: 'image',
+      dataset_ids: ['d1', '../../../other/datasets/d', 'x\u0000'],
+      classes: [{ id: 1, name: 'a', parent_id: null }],
+    };
+    expect(problemsOf(() => parseTask(task, 'tasks/t1/task.json'))).toEqual([
+      'tasks/t1/task.json: dataset_ids[1] "../../../other/datasets/d" contains ".."',
+      'tasks/t1/task.json: dataset_ids[2] "x\\u0000" contains the control or invisible character U+0000',
+      'tasks/t1/task.json: id "../../other/tasks/t" contains ".."',
+    ]);
+    expect(
+      problemsOf(() =>
+        parseDataset({ id: 'a/b', name: 'D', media: 'image' }, 'datasets/d1/dataset.json'),
+      ),
+    ).toEqual(['datasets/d1/dataset.json: id "a/b" contains "/"']);
+    expect(
+      problemsOf(() =>
+        parseProject({ id: 'p\\q', name: 'P', created_at: '2026-01-01' }, 'project.json'),
+      ),
+    ).toEqual(['project.json: id "p\\\\q" contains "\\"']);
+  });
+
+  it('fails absurd image sides, naming file, line and field', () => {
+    expect(problemsOf(() => parseItem({ ...item, width: 5e9, height: 65_536 }, where))).toEqual([
+      `${where}: width is 5000000000, more than the 65535 pixels an image may have`,
+      `${where}: height is 65536, more than the 65535 pixels an image may have`,
+    ]);
+    expect(parseItem({ ...item, width: 65_535, height: 1 }, where).width).toBe(65_535);
+  });
+
+  it('caps the pixels of an image only where a mask is made of it', () => {
+    const large = { ...item, width: 20_000, height: 10_000 };
+    expect(parseItem(large, where).width).toBe(20_000);
+    expect(problemsOf(() => parseItem(large, where, { maxPixels: MAX_MASK_PIXELS }))).toEqual([
+      `${where}: width x height is 20000 x 10000: more than the 100,000,000 pixels a mask may have`,
+    ]);
+    expect(
+      parseItem({ ...item, width: 10_000, height: 10_000 }, where, { maxPixels: MAX_MASK_PIXELS })
+        .height,
+    ).toBe(10_000);
   });
 });

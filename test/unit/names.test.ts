@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { safeName, stem, UniqueNames, withoutWhitespace } from '../../shared/names';
+import { MAX_NAME_BYTES, safeName, stem, UniqueNames, withoutWhitespace } from '../../shared/names';
+import { segmentProblem } from '../../shared/store/segments';
+
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 describe('safe names (DESIGN §7)', () => {
   it('replaces characters no file system accepts and strips leading dots', () => {
@@ -71,5 +75,51 @@ describe('safe names (DESIGN §7)', () => {
 
   it('replaces whitespace for whitespace-separated formats', () => {
     expect(withoutWhitespace('Streets day\tnight  x.png')).toBe('Streets_day_night_x.png');
+  });
+});
+
+describe('names cut to their length limit (DESIGN §7)', () => {
+  it('keeps the extension of a name cut to the limit', () => {
+    const name = `${'scan '.repeat(60)}final.png`;
+    const safe = safeName(name);
+    expect(bytes(safe)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect(safe.endsWith('.png')).toBe(true);
+    expect(safe.startsWith('scan scan')).toBe(true);
+  });
+
+  it('cuts by UTF-8 bytes at whole characters, keeping the extension', () => {
+    const safe = safeName(`${'猫'.repeat(150)}.jpeg`);
+    expect(safe).toBe(`${'猫'.repeat(65)}.jpeg`);
+    const emoji = safeName(`${'🚀'.repeat(80)}.webp`);
+    expect(bytes(emoji)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect(emoji).toMatch(/^(🚀)+\.webp$/u);
+  });
+
+  it('keeps the limit and the extension when a repeat gets its (n)', () => {
+    const names = new UniqueNames();
+    const long = `${'y'.repeat(300)}.png`;
+    const first = names.claim(long);
+    const second = names.claim(long);
+    expect(second).not.toBe(first);
+    expect(second.endsWith(' (2).png')).toBe(true);
+    expect(bytes(second)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+  });
+
+  it('replaces control, bidirectional and invisible characters', () => {
+    expect(safeName('invoice\u202egpj.exe')).toBe('invoice_gpj.exe');
+    expect(safeName('a\u0085b\u200bc\u2066d\ufeffe\u2028f')).toBe('a_b_c_d_e_f');
+    expect(safeName('👨‍👩‍👧.png')).toBe('👨‍👩‍👧.png');
+  });
+
+  it('makes every name a safe key segment within the limit', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (name) => {
+        const safe = safeName(name);
+        expect(segmentProblem(safe)).toBeUndefined();
+        expect(bytes(safe)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+        expect(safe).not.toMatch(/^[.\s]|[.\s]$/);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -6,6 +6,7 @@ import { createApiHandler } from '../../../functions/api/handler';
 import { routeOfPath } from '../../../shared/api/routes';
 import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { formatTable } from '../../../shared/formats/index';
+import { safeName } from '../../../shared/names';
 import { workKeys } from '../../../shared/pipeline/work';
 import { StoreWriter } from '../../../shared/store/writer';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
@@ -113,6 +114,8 @@ function storeRecord(r: ExportRecord): void {
   if (r.archive) aws.put(BUCKETS.exports, r.archive.key, 'zip bytes');
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const ID1 = '20260201T000000000Z-00000001';
 const ID2 = '20260202T000000000Z-00000002';
 const ID3 = '20260203T000000000Z-00000003';
@@ -141,8 +144,7 @@ describe('authorisation from the cognito:groups claim', () => {
   );
 
   it.each([
-    ['comma-separated', `project:other,${MEMBER}`],
-    ['space-separated', `project:other ${MEMBER}`],
+    ['one bare group', MEMBER],
     ['bracketed', `[project:other ${MEMBER}]`],
     ['a JSON array', JSON.stringify(['project:other', MEMBER])],
     ['admin', '[admin]'],
@@ -434,9 +436,10 @@ describe('GET and DELETE /projects/{projectId}/exports/{exportId}', () => {
     expect(body!.download_url).toMatch(/^https:\/\//);
   });
 
-  it('answers 404 for an export that does not exist, and for an id that cannot be one', async () => {
+  it('answers 404 for an export that does not exist, 400 for an id that cannot be a key segment', async () => {
     expect((await call('GET', `/projects/${P}/exports/${ID1}`)).status).toBe(404);
-    expect((await call('GET', `/projects/${P}/exports/..%2F..%2Fsecrets`)).status).toBe(404);
+    expect((await call('GET', `/projects/${P}/exports/not-an-export-id`)).status).toBe(404);
+    expect((await call('GET', `/projects/${P}/exports/..%2F..%2Fsecrets`)).status).toBe(400);
     expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(404);
   });
 
@@ -465,6 +468,232 @@ describe('routing', () => {
     const wrong = await call('PUT', `/projects/${P}/exports`, { body: odRequest });
     expect(wrong.status).toBe(405);
     expect(wrong.body!.error.message).toContain('GET, POST');
+  });
+});
+
+describe('ids that become parts of S3 keys (DESIGN §15)', () => {
+  const UNSAFE_IDS = [
+    '..',
+    '.',
+    '../../other/tasks/t',
+    'a/b',
+    'a\\b',
+    'a..b',
+    'nul\u0000here',
+    'tab\there',
+    'next\u0085line',
+    'del\u007f',
+    'over\u202eride',
+    'zero\u200bwidth',
+    'line\u2028separator',
+  ];
+
+  it.each(UNSAFE_IDS.map((id) => [JSON.stringify(id), id]))(
+    'answers 400 naming taskId %s, and reads no key built from it',
+    async (_, taskId) => {
+      const response = await call('POST', `/projects/${P}/exports`, {
+        body: { type: 'both', taskId, format: 'coco' },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body!.error.code).toBe('ValidationError');
+      expect(response.body!.error.details).toEqual([
+        expect.stringMatching(new RegExp(`^taskId ${escapeRegExp(JSON.stringify(taskId))} `)),
+      ]);
+      const read = aws.s3Mock
+        .commandCalls(GetObjectCommand)
+        .map((c) => c.args[0].input.Key ?? '')
+        .filter((key) => key.includes('tasks/'));
+      expect(read).toEqual([]);
+      expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    },
+  );
+
+  it('answers 400 naming each datasetIds entry that is not a safe segment', async () => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: {
+        type: 'datasets',
+        datasetIds: ['streets', '../../../other/datasets/d', 'a\u0000b', 'c\\d'],
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.details).toEqual([
+      'datasetIds[1] "../../../other/datasets/d" contains ".."',
+      'datasetIds[2] "a\\u0000b" contains the control or invisible character U+0000',
+      'datasetIds[3] "c\\\\d" contains "\\"',
+    ]);
+  });
+
+  it.each([
+    ['%2e%2e', '..'],
+    ['a%2Fb', 'a/b'],
+    ['a%5Cb', 'a\\b'],
+    ['nul%00', 'nul\u0000'],
+    ['a%C2%85b', 'a\u0085b'],
+    ['a%2Cadmin', 'a,admin'],
+    ['a%20b', 'a b'],
+    ['%22admin%22', '"admin"'],
+    ['%5Badmin%5D', '[admin]'],
+    ['it%27s', "it's"],
+  ])('answers 400 to the path projectId %s (decoded %j) on every route', async (raw, decoded) => {
+    for (const [method, path, body] of [
+      ['GET', `/projects/${raw}/tasks`],
+      ['GET', `/projects/${raw}/exports`],
+      ['POST', `/projects/${raw}/exports`, odRequest],
+      ['GET', `/projects/${raw}/exports/${ID1}`],
+      ['DELETE', `/projects/${raw}/exports/${ID1}`],
+    ] as const) {
+      const response = await call(method, path, { body, groups: 'admin' });
+      expect(response.status, `${method} ${path}`).toBe(400);
+      expect(response.body!.error.message).toMatch(
+        new RegExp(`^projectId ${escapeRegExp(JSON.stringify(decoded))} `),
+      );
+    }
+    expect(aws.s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('answers 400 to a path exportId holding NUL or a separator, 404 to one that is only unknown', async () => {
+    for (const raw of ['a%00b', '..', 'a%5Cb', 'x%E2%80%AEy'])
+      expect((await call('GET', `/projects/${P}/exports/${raw}`)).status, raw).toBe(400);
+    expect((await call('GET', `/projects/${P}/exports/nope`)).status).toBe(404);
+  });
+});
+
+describe('cognito:groups claims that must grant nothing', () => {
+  it.each([
+    ['a group named project:x,admin', 'project:x,admin'],
+    ['a group named "admin" with its quotes', '"admin"'],
+    ['a comma-separated string', `project:other,${MEMBER}`],
+  ])('answers 403 to %s', async (_, groups) => {
+    const response = await call('GET', `/projects/${P}/exports`, { groups });
+    expect(response.status).toBe(403);
+    expect(response.body!.error.code).toBe('ForbiddenError');
+  });
+
+  it.each([
+    ['a nested array', '[["admin"]]'],
+    ['an array holding a number', '[1]'],
+    ['cut-off JSON', '["admin"'],
+    ['space-separated names without brackets', `project:other ${MEMBER}`],
+    ['brackets inside a name', '[[admin]]'],
+  ])('answers 403, never 500, to a malformed claim: %s', async (_, groups) => {
+    const response = await call('GET', `/projects/${P}/exports`, { groups });
+    expect(response.status).toBe(403);
+    expect(response.body!.error.message).toMatch(/cognito:groups claim is malformed/);
+  });
+});
+
+describe('export names and passwords', () => {
+  it.each([
+    ['U+202E right-to-left override', 'invoice\u202egpj.zip'],
+    ['U+202A left-to-right embedding', 'a\u202ab'],
+    ['U+2066 left-to-right isolate', 'a\u2066b'],
+    ['U+2069 pop directional isolate', 'a\u2069b'],
+    ['U+200B zero-width space', 'a\u200bb'],
+    ['U+FEFF byte-order mark', '\ufeffname'],
+    ['U+0085 next line', 'a\u0085b'],
+    ['a newline', 'a\nb'],
+  ])('answers 400 to a name holding %s', async (_, name) => {
+    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.details).toEqual([
+      expect.stringMatching(/^name contains U\+[0-9A-F]{4}: control characters, bidirectional/),
+    ]);
+  });
+
+  it.each([
+    ['emoji', 'train 🚀 set'],
+    ['CJK', '训练集'],
+    ['right-to-left text with a mark', 'ייצוא\u200f 2026'],
+    ['a family emoji (joiners)', '👨‍👩‍👧 exports'],
+  ])('accepts a name in %s', async (_, name) => {
+    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+    expect(response.status).toBe(202);
+    expect(response.body!.name).toBe(name);
+  });
+
+  it('caps AES passwords at 99 characters, saying why, and lets ZipCrypto keep 128', async () => {
+    const post = (password: string, encryption?: string) =>
+      call('POST', `/projects/${P}/exports`, {
+        body: { ...odRequest, password, ...(encryption ? { encryption } : {}) },
+      });
+    expect((await post('p'.repeat(99))).status).toBe(202);
+    for (const encryption of [undefined, 'aes256']) {
+      const response = await post('p'.repeat(100), encryption);
+      expect(response.status).toBe(400);
+      expect(response.body!.error.details).toEqual([
+        'password is 100 characters: AES-256 passwords may have at most 99, because 7-Zip cannot open archives with longer ones (zipcrypto allows 128)',
+      ]);
+    }
+    expect((await post('p'.repeat(128), 'zipcrypto')).status).toBe(202);
+    expect((await post('p'.repeat(129), 'zipcrypto')).status).toBe(400);
+  });
+
+  it.each([
+    ['CJK', '训练集'],
+    ['emoji', 'set 🚀'],
+    ['right-to-left', 'ייצוא'],
+    ['accents and quotes', 'Café "final"'],
+  ])(
+    'signs a download link for a name in %s with an RFC 6266 filename* and an ASCII fallback',
+    async (_, name) => {
+      const id = ID1;
+      const archiveName = safeName(name);
+      storeRecord(
+        record(id, {
+          name,
+          archive: { ...record(id).archive!, key: recordKeys.archive(P, id, archiveName) },
+        }),
+      );
+      const { status, body } = await call('GET', `/projects/${P}/exports/${id}`);
+      expect(status).toBe(200);
+      const disposition = new URL(body!.download_url).searchParams.get(
+        'response-content-disposition',
+      )!;
+      expect(disposition).toMatch(/^[\x20-\x7e]+$/);
+      const [, fallback, encoded] = disposition.match(
+        /^attachment; filename="([^"\\]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+^_`|~.%-]+)$/,
+      )!;
+      expect(decodeURIComponent(encoded!)).toBe(`${archiveName}.zip`);
+      expect(fallback).toMatch(/\.zip$/);
+    },
+  );
+});
+
+describe('dateRange', () => {
+  it.each([
+    '1',
+    'March 7, 2026',
+    '2026-02-30',
+    '2026-02-30T00:00:00Z',
+    '2026-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-03-07T24:00:00Z',
+    '2026-03-07T12:60:00Z',
+    '2026-03-07',
+    '2026-03-07T12:00:00',
+    '2026-03-07 12:00:00Z',
+    '2026-03-07T12:00:00+25:00',
+    '20260307T120000Z',
+  ])('answers 400 to %j, which is no ISO-8601 date-time with a time zone', async (from) => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, dateRange: { from } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body!.error.details).toEqual([
+      `dateRange.from ${JSON.stringify(from)} is not an ISO-8601 date-time with a time zone (2026-03-07T00:00:00Z, 2026-03-07T09:30:00+01:00)`,
+    ]);
+  });
+
+  it.each([
+    '2024-02-29T00:00:00Z',
+    '2026-03-07T12:00Z',
+    '2026-03-07T12:00:00.123456+05:30',
+    '2026-12-31T23:59:59-12:00',
+  ])('accepts %j', async (from) => {
+    const response = await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, dateRange: { from } },
+    });
+    expect(response.status).toBe(202);
   });
 });
 

@@ -1,8 +1,11 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { ValidationError } from '../../../shared/errors';
 import { imageFormat, importCoco, type StoreSink } from '../../../shared/import/coco';
 import type { Annotation, DatasetItem, Task } from '../../../shared/model/types';
+import { StoreWriter } from '../../../shared/store/writer';
+import { runImportCoco } from '../../../local/cli/import-coco';
 
 function memorySink() {
   const written: {
@@ -106,8 +109,8 @@ describe('import-coco', () => {
       written.items.map((i) => [i.index, i.name, i.media_key, i.width, i.num_channels]),
     ).toEqual([
       [0, 'a.png', 'a.png', 100, 3],
-      // The name keeps the folder; the media key is one safe segment.
-      [1, 'sub/b.png', 'sub_b.png', 40, 1],
+      // The name and the media key keep the folder.
+      [1, 'sub/b.png', 'sub/b.png', 40, 1],
     ]);
     expect(written.items.map((i) => i.meta_data)).toEqual([{ coco_id: 10 }, { coco_id: 11 }]);
     expect(
@@ -126,7 +129,7 @@ describe('import-coco', () => {
       'RLE whose counts string is not one pycocotools writes, imported as its bbox: 1 (annotations[2])',
     );
     // Media first, the project last: a readable store is a complete one.
-    expect(written.media.sort()).toEqual(['a.png', 'sub_b.png']);
+    expect(written.media.sort()).toEqual(['a.png', 'sub/b.png']);
     expect(written.order.at(-1)).toBe('project');
   });
 
@@ -165,12 +168,78 @@ describe('import-coco', () => {
       'categories[1].name is missing',
       'category ids repeat',
       'images[1].id 10 repeats an earlier image',
-      'images[1].file_name is not a relative path inside the image folder',
+      'images[1].file_name "../x.png" is not a relative path inside the image folder: it has a segment that contains ".."',
       'images[2]: image file missing.png is not in the image folder',
       'images[3] is not an object',
     ]);
     expect(written.order).toEqual([]);
     expect(written.media).toEqual([]);
+  });
+
+  it.each([
+    ['a comma', { projectId: 'a,admin' }, 'project id "a,admin" contains ","'],
+    ['a quote', { projectId: '"admin"' }, 'project id "\\"admin\\"" contains "\\""'],
+    ['a bracket', { projectId: '[admin]' }, 'project id "[admin]" contains "["'],
+    ['a space', { projectId: 'my project' }, 'project id "my project" contains " "'],
+    ['a parent segment', { projectId: '..' }, 'project id ".." contains ".."'],
+    [
+      'a slash in the dataset id',
+      { projectId: 'p', datasetId: 'a/b' },
+      'dataset id "a/b" contains "/"',
+    ],
+    [
+      'NUL in the task id',
+      { projectId: 'p', taskId: 't\u0000' },
+      'task id "t\\u0000" contains the control',
+    ],
+  ])('refuses ids with %s before reading the file', async (_, ids, problem) => {
+    const { sink, written } = memorySink();
+    const error = (await importCoco(coco, read, sink, ids).catch(
+      (e: unknown) => e,
+    )) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.details).toEqual([expect.stringContaining(problem)]);
+    expect(written.order).toEqual([]);
+  });
+
+  it('refuses, for the sample and every other writer, a project id that cannot be a group name', () => {
+    for (const id of ['a,admin', '"admin"', '[x]', 'a b', 'a/b', '..', 'nul\u0000'])
+      expect(() => new StoreWriter({} as S3Client, 'bucket', id), id).toThrow(
+        expect.objectContaining({ name: 'ValidationError' }) as Error,
+      );
+    expect(new StoreWriter({} as S3Client, 'bucket', 'sample').projectId).toBe('sample');
+  });
+
+  it('the import-coco command refuses such a project id before it looks for a server or a file', async () => {
+    await expect(
+      runImportCoco({ projectId: 'a,admin', images: '/nowhere', coco: '/nowhere.json' }),
+    ).rejects.toThrow('project id "a,admin" contains ","');
+  });
+
+  it('refuses file names that are no media key, and absurd sizes', async () => {
+    const { sink, written } = memorySink();
+    const error = (await importCoco(
+      {
+        images: [
+          { id: 1, file_name: 'a\\b.png', width: 10, height: 10 },
+          { id: 2, file_name: '/etc/x.png', width: 10, height: 10 },
+          { id: 3, file_name: 'a\u202e.png', width: 10, height: 10 },
+          { id: 4, file_name: 'a.png', width: 5e9, height: 10 },
+        ],
+        categories: [{ id: 1, name: 'car' }],
+        annotations: [],
+      },
+      read,
+      sink,
+      { projectId: 'p' },
+    ).catch((e: unknown) => e)) as ValidationError;
+    expect(error.details).toEqual([
+      'images[0].file_name "a\\\\b.png" is not a relative path inside the image folder: it has a segment that contains "\\"',
+      'images[1].file_name "/etc/x.png" is not a relative path inside the image folder: it starts with "/" (it must be relative to media/)',
+      'images[2].file_name "a\u202e.png" is not a relative path inside the image folder: it has a segment that contains the control or invisible character U+202E',
+      'images[3] (a.png) is 5000000000 x 10: an image may have at most 65535 pixels a side',
+    ]);
+    expect(written.order).toEqual([]);
   });
 
   it('reads channels and bit depth from PNG and JPEG headers', () => {
@@ -294,7 +363,7 @@ describe('import-coco on odd but valid real files', () => {
     expect(
       written.items.map((i) => [i.name, i.media_key, i.width, i.height, i.meta_data.coco_id]),
     ).toEqual([
-      ['dir/ünï cödé.png', 'dir_ünï cödé.png', 8, 6, '1'],
+      ['dir/ünï cödé.png', 'dir/ünï cödé.png', 8, 6, '1'],
       ['n.png', 'n.png', 4, 4, 2.5],
     ]);
     expect(written.task!.classes).toEqual([

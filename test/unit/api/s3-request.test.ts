@@ -1,7 +1,7 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createS3RequestHandler } from '../../../functions/s3-request/handler';
 import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { PROCESSED_METADATA } from '../../../shared/exports/request-object';
@@ -180,5 +180,85 @@ describe('S3 request objects', () => {
     expect(JSON.stringify(failed)).not.toContain('rate exceeded');
     // Left as it was for the retry, which starts the same export.
     expect(JSON.parse(aws.text(BUCKETS.data, key)!)).toEqual(body);
+  });
+});
+
+describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
+  const writes = () =>
+    aws.s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key ?? '');
+  const seeded = () => 1 + sample.tasks.length;
+
+  it.each([
+    'requests/../projects/sample/x.json',
+    `requests/${P}/../../projects/${P}/tasks/x.json`,
+    'requests/../x.json',
+    `requests/${P}/sub/x.json`,
+    `requests/${P}\\..\\..\\projects/x.json`,
+    `requests/${P}/nul\u0000.json`,
+    `requests/${P}/..json`,
+  ])('reads and writes nothing for %j, whose segments are not safe', async (key) => {
+    aws.put(
+      BUCKETS.data,
+      key,
+      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
+    );
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const outcomes = await run(created(key));
+    expect(outcomes).toEqual([null]);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(JSON.stringify(key)));
+    warn.mockRestore();
+    expect(writes()).toHaveLength(seeded());
+    expect(aws.s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('rejects a request whose project id cannot be a group name, beside the request', async () => {
+    const key = 'requests/a,admin/x.json';
+    aws.put(
+      BUCKETS.data,
+      key,
+      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
+    );
+    await run(created(key));
+    expect(status('requests/a,admin/x.status.json')).toMatchObject({
+      status: 'REJECTED',
+      error: { code: 'ValidationError', message: expect.stringMatching(/^project id "a,admin"/) },
+    });
+  });
+
+  it.each([
+    ['cut off', '{"type":"both","password":"hunter2 is my password"'],
+    ['with a trailing comma', '{"password": "hunter2 is my password",}'],
+    ['with the key escaped', '{"pass\\u0077ord": "hunter2 is my password" x}'],
+    ['an array', '[{"password":"hunter2 is my password"}]'],
+    ['a string', '"password: hunter2 is my password"'],
+  ])(
+    'deletes a request object that is not a JSON object (%s), and says so in the status',
+    async (_, text) => {
+      const key = `requests/${P}/broken.json`;
+      aws.put(BUCKETS.data, key, text);
+      await run(created(key));
+      expect(aws.text(BUCKETS.data, key)).toBeUndefined();
+      for (const k of aws.keys(BUCKETS.data))
+        expect(aws.text(BUCKETS.data, k), k).not.toContain('hunter2');
+      expect(aws.keys(BUCKETS.exports)).toEqual([]);
+      const outcome = status(`requests/${P}/broken.status.json`);
+      expect(outcome).toMatchObject({ status: 'REJECTED', requestDeleted: true });
+      expect(outcome.error.details).toContain(
+        `${key} was deleted: it is not a JSON object, so a password in it could not be removed`,
+      );
+    },
+  );
+
+  it('tolerates an unreadable status object from an earlier invocation', async () => {
+    const key = `requests/${P}/again.json`;
+    aws.put(
+      BUCKETS.data,
+      key,
+      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
+    );
+    aws.put(BUCKETS.data, `requests/${P}/again.status.json`, '{"status":"STAR');
+    await run(created(key));
+    expect(status(`requests/${P}/again.status.json`).status).toBe('STARTED');
   });
 });
