@@ -1,11 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
-
-export const LOCAL_BUCKETS = {
-  data: 'annotation-export-data',
-  exports: 'annotation-export-exports',
-};
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+import { LOCAL_BUCKETS } from './endpoints';
 
 /** An S3 notification record as s3rver emits it (the shape of an S3 event's Records[]). */
 export interface S3EventRecord {

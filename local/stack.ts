@@ -3,7 +3,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../shared/aws/s3';
 import { readConfig, type Config } from '../shared/aws/config';
 import type { StartDeps } from '../shared/exports/start';
-import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, startS3Server, type LocalS3 } from './s3-server';
+import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from './endpoints';
+import { startS3Server, type LocalS3 } from './s3-server';
 import { LOCAL_STATE_MACHINE_ARN, LocalStepFunctions } from './step-functions';
 
 export interface LocalStack {

@@ -8,11 +8,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Context, S3Event } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { handler as s3RequestHandler } from '../functions/s3-request/handler';
 import { listKeys } from '../shared/aws/s3';
 import { startApiServer, type LocalApiServer } from './api-server';
+import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints';
+import { lambdaContext } from './lambda-context';
 import { seedSampleProject } from './sample';
 import type { S3EventRecord } from './s3-server';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
@@ -24,9 +26,6 @@ export interface LocalService {
   triggersSettled(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Where `npm start` says which endpoints it serves, for the CLI to find them. */
-export const ENDPOINTS_FILE = '.local/endpoints.json';
 
 export interface LocalServiceOptions extends LocalStackOptions {
   port?: number;
@@ -62,9 +61,10 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     )
       return;
     const run = (
-      s3RequestHandler(notification(record), {} as Context) as Promise<
-        Array<{ request: string; status: string } | null>
-      >
+      s3RequestHandler(
+        notification(record),
+        lambdaContext('s3-request', { timeoutMs: 60_000 }),
+      ) as Promise<Array<{ request: string; status: string } | null>>
     ).then(
       (outcomes) => {
         for (const o of outcomes) if (o) log(`request ${o.request}: ${o.status}`);
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     ...(values['shard-items'] ? { shardItems: Number(values['shard-items']) } : {}),
     log,
   });
-  const endpoints = {
+  const endpoints: LocalEndpoints = {
     api: service.api.url,
     s3: service.stack.s3Endpoint,
     stepFunctions: service.stack.sfnEndpoint,

@@ -9,6 +9,7 @@ import { handler as render } from '../functions/render/handler';
 import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
+import { lambdaContext } from './lambda-context';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -53,24 +54,6 @@ export function localDefinition(): StateMachineDefinition {
     );
   }
   return JSON.parse(text) as StateMachineDefinition;
-}
-
-function lambdaContext(name: string): Context {
-  const deadline = Date.now() + 15 * 60 * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';

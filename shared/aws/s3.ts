@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { NotFoundError, TransientError, classifyAwsError } from '../errors';
 
 /**
@@ -22,11 +22,6 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-}
-
-export interface S3Location {
-  bucket: string;
-  key: string;
 }
 
 function isMissing(error: unknown): boolean {
@@ -217,8 +212,4 @@ export async function* readLines(
   }
   rest += decoder.decode();
   if (rest.length > 0) yield { line: rest.replace(/\r$/, ''), number: number + 1 };
-}
-
-export function toReadable(chunks: AsyncIterable<string | Uint8Array>): Readable {
-  return Readable.from(chunks, { objectMode: false });
 }

@@ -34,8 +34,9 @@ import {
   type Plan,
   type ShardStats,
 } from './work';
+import { PACKAGE } from '../version';
 
-export const GENERATOR = { name: 'annotation-export', version: '0.1.0' };
+export const GENERATOR = PACKAGE;
 
 /** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
 const FETCH_AHEAD = 8;

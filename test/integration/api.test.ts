@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS, buildSampleProject } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
-import { ApiClient, ApiError } from '../../local/cli/client';
+import { ApiClient, ApiError } from '../../cli/client';
 import type { ExportView } from '../../shared/exports/table';
 import { recordKeys } from '../../shared/exports/record';
 import { openZip } from '../helpers/zip';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
-import { runImportCoco } from '../../local/cli/import-coco';
+import { runImportCoco } from '../../cli/import-coco';
 import { PNG } from 'pngjs';
 import { allowedFormats } from '../../shared/formats/index';
 import { boxCorners } from '../../shared/geometry';

@@ -9,6 +9,7 @@ import { formatTable } from '../../../shared/formats/index';
 import { safeName } from '../../../shared/names';
 import { workKeys } from '../../../shared/pipeline/work';
 import { StoreWriter } from '../../../shared/store/writer';
+import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
 import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
 
@@ -39,10 +40,7 @@ interface Call {
 }
 
 function context(): Context {
-  return {
-    awsRequestId: 'lambda-request-1',
-    getRemainingTimeInMillis: () => 29_000,
-  } as unknown as Context;
+  return lambdaContext('api', { requestId: 'lambda-request-1', timeoutMs: 29_000 });
 }
 
 /** An API Gateway REST proxy event as the Cognito authorizer passes it (groups as one string). */

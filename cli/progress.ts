@@ -1,4 +1,4 @@
-import type { ExportView } from '../../shared/exports/table';
+import type { ExportView } from '../shared/exports/table';
 
 export const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
 
