@@ -257,10 +257,14 @@ describe('the exports tab', () => {
     expect(entries.every((e) => e.encrypted)).toBe(true);
     for (const entry of entries) await entry.getData!(new Uint8ArrayWriter());
     const zip = { names: entries.map((e) => e.filename) };
-    const images = (subset: string) => zip.names.filter((n) => n.startsWith(`${subset}/datasets/`));
+    // Darknet reads each image's labels from the .txt beside it, so datasets/ holds those too.
+    const images = (subset: string) =>
+      zip.names.filter((n) => n.startsWith(`${subset}/datasets/`) && !n.endsWith('.txt'));
     const labels = (subset: string) =>
       zip.names.filter((n) => n.startsWith(`${subset}/annotations/`) && n.endsWith('.txt'));
-    // 20 items, 70/30: exactly 14 and 6, each image with its YOLO file beside it.
+    const labelsBesideImages = (subset: string) =>
+      zip.names.filter((n) => n.startsWith(`${subset}/datasets/`) && n.endsWith('.txt'));
+    // 20 items, 70/30: exactly 14 and 6, each image with its YOLO file under annotations/ and beside it.
     expect(images('train')).toHaveLength(14);
     expect(images('val')).toHaveLength(6);
     for (const subset of ['train', 'val']) {
@@ -275,6 +279,7 @@ describe('the exports tab', () => {
           )
           .sort();
       expect(stems(labels(subset))).toEqual(stems(images(subset)));
+      expect(stems(labelsBesideImages(subset))).toEqual(stems(images(subset)));
     }
     const datasetsInZip = new Set(
       images('train')
