@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { parseStoreTime } from '../dates';
 import { mediaKeyProblem, segmentProblem } from '../store/segments';
 import {
   ANNOTATION_TYPES,
@@ -87,7 +88,8 @@ class Checker {
 
   timestamp(o: Record<string, unknown>, field: string, path = field): string {
     const v = this.string(o, field, path);
-    if (typeof o[field] === 'string' && Number.isNaN(Date.parse(v)))
+    // Read as dateRange is: Date.parse would take `1`, `March 7, 2026` and `2026-02-30`.
+    if (typeof o[field] === 'string' && parseStoreTime(v) === undefined)
       this.problem(path, 'is not an ISO-8601 date');
     return v;
   }

@@ -1,5 +1,6 @@
 import { getText, putText } from '../aws/s3';
 import { NotFoundError, ValidationError } from '../errors';
+import { parseDateTime, parseStoreTime } from '../dates';
 import { RecordStore } from '../exports/record';
 import type { ExportRequest } from '../exports/request';
 import { findFormat, formatFor } from '../formats/index';
@@ -97,7 +98,11 @@ export async function planExport(
     if (!task) continue;
     for await (const annotation of store.annotations(task, dataset.id, new Set(byIndex.keys()))) {
       const entry = byIndex.get(annotation.dataset_item_index)!;
-      if (entry.latestUpdate === null || annotation.updated_at > entry.latestUpdate)
+      // Compared as instants: timestamps with different offsets do not sort as text.
+      if (
+        entry.latestUpdate === null ||
+        parseStoreTime(annotation.updated_at)! > parseStoreTime(entry.latestUpdate)!
+      )
         entry.latestUpdate = annotation.updated_at;
     }
   }
@@ -180,13 +185,13 @@ function resolveDatasetIds(request: ExportRequest, task: Task | null): string[] 
 function inDateRange(request: ExportRequest, task: Task | null): (item: PlannedItem) => boolean {
   const range = request.dateRange;
   if (!range) return () => true;
-  const from = range.from ? Date.parse(range.from) : -Infinity;
-  const to = range.to ? Date.parse(range.to) : Infinity;
+  const from = range.from ? parseDateTime(range.from)! : -Infinity;
+  const to = range.to ? parseDateTime(range.to)! : Infinity;
   const byCreation = request.type === 'datasets' || !task;
   return (item) => {
     const when = byCreation ? item.createdAt : item.latestUpdate;
     if (when === null) return false;
-    const t = Date.parse(when);
+    const t = parseStoreTime(when)!;
     return t >= from && t < to;
   };
 }

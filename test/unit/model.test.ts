@@ -169,6 +169,36 @@ describe('store validation', () => {
   });
 });
 
+describe('store timestamps, read as dateRange is (ISO-8601)', () => {
+  const item = {
+    index: 0,
+    name: 'a.png',
+    media_key: 'a.png',
+    width: 640,
+    height: 480,
+  };
+  const where = 'datasets/d1/items.jsonl line 3';
+
+  it.each([
+    '1',
+    'March 7, 2026',
+    '2026-02-30T00:00:00Z',
+    '2026-03-07T24:00:00Z',
+    '2026-03-07T09:30:00',
+  ])('fails an item whose created_at is %j, naming file, line and field', (createdAt) => {
+    expect(problemsOf(() => parseItem({ ...item, created_at: createdAt }, where))).toEqual([
+      `${where}: created_at is not an ISO-8601 date`,
+    ]);
+  });
+
+  it.each(['2024-02-29T00:00:00Z', '2026-03-07T09:30:00.123+01:00', '2026-03-07'])(
+    'reads an item whose created_at is %j',
+    (createdAt) => {
+      expect(parseItem({ ...item, created_at: createdAt }, where).created_at).toBe(createdAt);
+    },
+  );
+});
+
 describe('store ids and dimensions (DESIGN §15, §16)', () => {
   const item = {
     index: 0,
