@@ -13,7 +13,7 @@ import { ApiClient, ApiError } from '../../cli/client';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
 import type { ExportView } from '../../shared/exports/table';
-import type { DatasetItem, Task } from '../../shared/model/types';
+import type { Annotation, DatasetItem, Task } from '../../shared/model/types';
 import { StoreWriter } from '../../shared/store/writer';
 
 const P = SAMPLE_PROJECT_ID;
@@ -227,4 +227,41 @@ describe('sizes no buffer can hold', () => {
       expect(view.error!.message).toBe(message);
     },
   );
+});
+
+describe('dateRange against store timestamps with offsets', () => {
+  const box = (index: number, updatedAt: string): Annotation => ({
+    dataset_item_index: index,
+    frame_index: 0,
+    type: 'Box',
+    class_id: 1,
+    instance_id: 1,
+    box: { x: 1, y: 1, w: 4, h: 4, orientation: null },
+    poly: null,
+    is_open: false,
+    annotators: 'a',
+    meta_data: {},
+    created_at: '2026-03-01T00:00:00Z',
+    updated_at: updatedAt,
+  });
+
+  it('keeps an item by the latest instant of its annotations, not the latest text', async () => {
+    await seedProject('offsets', [item(0), item(1)]);
+    const writer = new StoreWriter(service.stack.s3, service.stack.config.dataBucket, 'offsets');
+    // Item 0: 08:30Z written as 09:30+01:00 (the larger text), then 08:40Z, its latest update.
+    await writer.annotations('t', 'd', [
+      box(0, '2026-03-07T09:30:00+01:00'),
+      box(0, '2026-03-07T08:40:00Z'),
+      box(1, '2026-03-07T08:20:00Z'),
+    ]);
+    const created = await api.create('offsets', {
+      type: 'annotations',
+      taskId: 't',
+      format: 'coco',
+      dateRange: { from: '2026-03-07T08:35:00Z' },
+    });
+    const view = await finished('offsets', created.id);
+    expect(view.status, view.error?.message).toBe('SUCCEEDED');
+    expect(view.counts).toMatchObject({ items: 1, annotations: 2 });
+  });
 });
