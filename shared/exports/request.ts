@@ -73,7 +73,8 @@ function describe(error: ErrorObject): string {
     case 'required':
       return `${field === 'request' ? '' : `${field}.`}${(error.params as { missingProperty: string }).missingProperty} is required`;
     case 'additionalProperties':
-      return `${field} has an unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+      // Quoted as JSON: a field name may hold NUL, quotes or line breaks.
+      return `${field} has an unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
     case 'enum':
       return `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     case 'pattern':

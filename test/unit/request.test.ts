@@ -38,6 +38,14 @@ describe('export request validation', () => {
     ).toEqual([]);
   });
 
+  it('names an unknown field with NUL or a quote in it escaped, as the message shows it', () => {
+    const body = JSON.parse('{"type":"datasets","datasetIds":["d"],"na\\u0000me":1,"a\\"b":2}');
+    expect(problems(body)).toEqual([
+      'request has an unknown field "na\\u0000me"',
+      'request has an unknown field "a\\"b"',
+    ]);
+  });
+
   it('accepts every format of the registry, yolo_ultralytics among them', () => {
     expect(FORMAT_IDS).toContain('yolo_ultralytics');
     expect(problems({ type: 'both', taskId: 't', format: 'yolo_ultralytics' })).toEqual([]);
