@@ -34,6 +34,8 @@ import { ExportApi } from './constructs/export-api';
 import { ExportFunction, type ExportFunctionProps } from './constructs/export-function';
 import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
 import { PrivateBucket } from './constructs/private-bucket';
+import { Monitoring } from './constructs/monitoring';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/index';
 import type { StackSettings } from './settings';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -171,6 +173,26 @@ export class ExportStack extends Stack {
     const fns = this.functions;
     for (const fn of Object.values(fns)) {
       fn.handler.addEnvironment('SHARD_ITEMS', String(settings.shardItems));
+      // Powertools (shared/observability): JSON logs with DEBUG for a sampled share, EMF metrics.
+      fn.handler.addEnvironment('POWERTOOLS_SERVICE_NAME', SERVICE_NAME);
+      fn.handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
+      fn.handler.addEnvironment('POWERTOOLS_LOG_LEVEL', 'INFO');
+      fn.handler.addEnvironment(
+        'POWERTOOLS_LOGGER_SAMPLE_RATE',
+        String(settings.debugLogSampleRate),
+      );
+    }
+    // Ended exports are announced on the account's default bus (README: Operations).
+    const defaultBus = this.formatArn({
+      service: 'events',
+      resource: 'event-bus',
+      resourceName: 'default',
+    });
+    for (const announcer of [fns.package, fns['record-failure'], fns.api]) {
+      announcer.handler.addEnvironment('EVENT_BUS_NAME', 'default');
+      announcer.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] }),
+      );
     }
 
     // ---- Least privilege per function (DESIGN §15: only package may read secrets/) --------
@@ -314,6 +336,19 @@ export class ExportStack extends Stack {
       webAclArn: settings.webAclArn,
     });
 
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: this.stateMachine,
+      functions: Object.fromEntries(
+        Object.entries(fns).map(([name, fn]) => [name, { fn: fn.handler, timeout: fn.timeout }]),
+      ),
+      packageFunction: 'package',
+      api: api.api,
+      alarmEmail: settings.alarmEmail,
+      queuedAlarmSeconds: settings.queuedAlarmSeconds,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: api.api.url });
     new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
     new CfnOutput(this, 'DataBucketName', { value: dataBucket.bucketName });

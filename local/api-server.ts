@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { routeOfPath } from '../shared/api/routes';
+import { invokeScoped } from './lambda-runtime';
 
 export type ApiHandler = (
   event: APIGatewayProxyEvent,
@@ -125,7 +126,8 @@ export async function startApiServer(
         const url = new URL(request.url ?? '/', `http://${host}`);
         const body = await readBody(request);
         const event = proxyEvent(request.method ?? 'GET', url, request.headers, body, groups);
-        const result = await handler(event, lambdaContext(event.requestContext.requestId));
+        const context = lambdaContext(event.requestContext.requestId);
+        const result = await invokeScoped(context.awsRequestId, () => handler(event, context));
         response.writeHead(result.statusCode, result.headers as Record<string, string>);
         response.end(result.body);
       } catch (error) {

@@ -4,6 +4,7 @@
  * every project, and the S3 trigger for request objects. Seeds the sample project into an empty
  * store. `--port` (or PORT) sets the API's port, `--data` the S3 server's directory.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,7 @@ import type { Context, S3Event } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { handler as s3RequestHandler } from '../functions/s3-request/handler';
 import { listKeys } from '../shared/aws/s3';
+import { invokeScoped } from './lambda-runtime';
 import { startApiServer, type LocalApiServer } from './api-server';
 import { seedSampleProject } from './sample';
 import type { S3EventRecord } from './s3-server';
@@ -62,9 +64,9 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     )
       return;
     const run = (
-      s3RequestHandler(notification(record), {} as Context) as Promise<
-        Array<{ request: string; status: string } | null>
-      >
+      invokeScoped(`local-${randomUUID()}`, () =>
+        s3RequestHandler(notification(record), {} as Context),
+      ) as Promise<Array<{ request: string; status: string } | null>>
     ).then(
       (outcomes) => {
         for (const o of outcomes) if (o) log(`request ${o.request}: ${o.status}`);

@@ -9,6 +9,7 @@ import { handler as render } from '../functions/render/handler';
 import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
+import { invokeScoped } from './lambda-runtime';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -115,7 +116,12 @@ export class LocalStepFunctions {
     const handlers = Object.fromEntries(
       Object.entries(TASK_HANDLERS).map(([state, { handler }]) => [
         state,
-        (event: unknown) => handler(event as never, lambdaContext(state)) as Promise<never>,
+        (event: unknown) => {
+          const context = lambdaContext(state);
+          return invokeScoped(context.awsRequestId, () =>
+            handler(event as never, context),
+          ) as Promise<never>;
+        },
       ]),
     );
     const run = this.machine.run(JSON.parse(input), {

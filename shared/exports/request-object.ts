@@ -29,6 +29,7 @@ export type RequestStatus =
       request: string;
       projectId: string;
       exportId: string;
+      format: string | null;
       record: string;
       at: string;
     }
@@ -144,6 +145,7 @@ export async function handleRequestObject(
       request: key,
       projectId,
       exportId: record.id,
+      format: record.format,
       record: recordKeys.record(projectId, record.id),
       at: at.toISOString(),
     };
