@@ -33,6 +33,7 @@ import { bindBucket } from './constructs/bucket-access';
 import { ExportApi } from './constructs/export-api';
 import { ExportFunction, type ExportFunctionProps } from './constructs/export-function';
 import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
+import { taskTimeouts } from '../shared/pipeline/timeouts';
 import { PrivateBucket } from './constructs/private-bucket';
 import { Monitoring } from './constructs/monitoring';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/index';
@@ -53,6 +54,18 @@ export const ASL_SUBSTITUTIONS: Record<string, FunctionName> = {
   PackageFunctionArn: 'package',
   RecordFailureFunctionArn: 'record-failure',
 };
+
+/**
+ * A pipeline function's timeout is its Task's TimeoutSeconds in the ASL (one source, which the
+ * local runner honours too).
+ */
+export function pipelineTimeout(name: FunctionName): Duration {
+  const timeouts = taskTimeouts(readFileSync(ASL_FILE, 'utf8'));
+  const placeholder = Object.keys(ASL_SUBSTITUTIONS).find((p) => ASL_SUBSTITUTIONS[p] === name);
+  const seconds = placeholder === undefined ? undefined : timeouts[placeholder];
+  if (seconds === undefined) throw new Error(`no Task of the ASL invokes ${name}`);
+  return Duration.seconds(seconds);
+}
 
 export interface ExportStackProps extends StackProps {
   settings: StackSettings;
@@ -134,13 +147,18 @@ export class ExportStack extends Stack {
         'plan',
         'Validates an export request and cuts it into shards',
         1024,
-        Duration.minutes(5),
+        pipelineTimeout('plan'),
       ),
       // One shard (≤ shardItems items) of format files, in memory only as large as one shard.
-      render: make('render', 'Renders the format files of one shard', 1024, Duration.minutes(5)),
+      render: make(
+        'render',
+        'Renders the format files of one shard',
+        1024,
+        pipelineTimeout('render'),
+      ),
       // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
       // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
-      masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, Duration.minutes(10)),
+      masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, pipelineTimeout('masks')),
       // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES and HMAC run
       // on worker threads while the main thread reads and writes, so the function gets two full
       // vCPUs (3538 MB), Lambda's longest run, and the process settings that keep streaming fast
@@ -149,7 +167,7 @@ export class ExportStack extends Stack {
         'package',
         'Zips the parts and media into the archive',
         3538,
-        Duration.minutes(15),
+        pipelineTimeout('package'),
         { environment: PACKAGE_MALLOC_ENVIRONMENT, nodeFlags: PACKAGE_NODE_FLAGS },
       ),
       // Writes one record and deletes two prefixes.
@@ -157,7 +175,7 @@ export class ExportStack extends Stack {
         'record-failure',
         'Records why an export failed and cleans up',
         256,
-        Duration.minutes(2),
+        pipelineTimeout('record-failure'),
       ),
       // Answers API Gateway, which gives up after 29 seconds; the heaviest request lists one page
       // of export records.
@@ -225,8 +243,9 @@ export class ExportStack extends Stack {
     bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
       read: ['exports/'],
       write: ['exports/', 'secrets/'],
-      // A start that fails takes its password back.
-      delete: ['exports/', 'secrets/'],
+      // A start that fails takes its password back; an export whose execution ended without
+      // closing it is closed here, its password and staged work removed.
+      delete: ['exports/', 'secrets/', 'work/'],
     });
     bindBucket(fns['s3-request'], dataBucket, 'DATA_BUCKET', {
       read: ['requests/', 'projects/'],
@@ -264,8 +283,8 @@ export class ExportStack extends Stack {
         includeExecutionData: false,
       },
       tracingEnabled: true,
-      // No execution timeout: every Task is bounded by its function's timeout, and a timed-out
-      // execution would skip RecordFailure and leave its export RUNNING for ever.
+      // The execution's timeout is the ASL's own TimeoutSeconds: a timed-out execution skips
+      // RecordFailure, and the API closes its export from DescribeExecution.
     });
     // The definition is a string CDK cannot see into, so the invocations are granted here, on
     // the unqualified ARNs the ASL names (no `:*` versions or aliases).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { routeOfPath } from '../shared/api/routes';
+import { lambdaContext } from './lambda-context';
 import { invokeScoped } from './lambda-runtime';
 
 export type ApiHandler = (
@@ -23,24 +24,6 @@ export interface LocalApiOptions {
 
 /** Bodies beyond this are cut off here; the handler itself refuses anything over 64 KB. */
 const READ_LIMIT = 1024 * 1024;
-
-function lambdaContext(requestId: string): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'api',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:api',
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/api',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -126,7 +109,11 @@ export async function startApiServer(
         const url = new URL(request.url ?? '/', `http://${host}`);
         const body = await readBody(request);
         const event = proxyEvent(request.method ?? 'GET', url, request.headers, body, groups);
-        const context = lambdaContext(event.requestContext.requestId);
+        const context = lambdaContext('api', {
+          requestId: event.requestContext.requestId,
+          memoryMB: 512,
+          timeoutMs: 29_000,
+        });
         const result = await invokeScoped(context.awsRequestId, () => handler(event, context));
         response.writeHead(result.statusCode, result.headers as Record<string, string>);
         response.end(result.body);

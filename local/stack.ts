@@ -4,8 +4,14 @@ import { createS3Client } from '../shared/aws/s3';
 import { readConfig, type Config } from '../shared/aws/config';
 import type { StartDeps } from '../shared/exports/start';
 import { LocalEventBus, LOCAL_EVENTS_FILE } from './events';
-import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, startS3Server, type LocalS3 } from './s3-server';
-import { LOCAL_STATE_MACHINE_ARN, LocalStepFunctions } from './step-functions';
+import { closeInterruptedExports } from '../shared/exports/lifecycle';
+import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from './endpoints';
+import { startS3Server, type LocalS3 } from './s3-server';
+import {
+  LOCAL_STATE_MACHINE_ARN,
+  LocalStepFunctions,
+  type LocalStepFunctionsOptions,
+} from './step-functions';
 
 export interface LocalStack {
   s3Endpoint: string;
@@ -33,16 +39,21 @@ export interface LocalStackOptions {
    * or `{directory}-events.jsonl` beside a data directory given.
    */
   eventsFile?: string;
+  /** Tests only: hooks of the state machine runner. */
+  stepFunctions?: LocalStepFunctionsOptions;
+  /** Called with the ids of the exports a previous run left QUEUED or RUNNING, once closed. */
+  onInterrupted?: (exportIds: string[]) => void;
 }
 
 /**
  * The embedded stack (DESIGN §13): the S3 server and the state machine runner on 127.0.0.1, and
  * this process's environment pointed at them exactly as a Lambda's would be at AWS or LocalStack,
- * so that the handlers run unchanged.
+ * so that the handlers run unchanged. Exports that a killed earlier run left unfinished are
+ * closed as FAILED (interrupted) before anything starts.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const s3Server = await startS3Server(options.directory ?? '.local/s3', options.s3Port ?? 0);
-  const stepFunctions = new LocalStepFunctions();
+  const stepFunctions = new LocalStepFunctions(options.stepFunctions);
   const sfnEndpoint = await stepFunctions.listen(options.sfnPort ?? 0);
   const eventBus = new LocalEventBus(
     options.eventsFile ??
@@ -68,6 +79,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const config = readConfig();
   const s3 = createS3Client();
   const sfn = new SFNClient({ endpoint: sfnEndpoint });
+  // The runner keeps its executions in memory: whatever a previous run of this data directory
+  // left running was interrupted, and its password and staged work must not stay.
+  const interrupted = await closeInterruptedExports({
+    s3,
+    exportBucket: config.exportBucket,
+    stateMachineArn: config.stateMachineArn,
+  });
+  if (interrupted.length > 0) options.onInterrupted?.(interrupted);
   return {
     s3Endpoint: s3Server.endpoint,
     sfnEndpoint,

@@ -9,12 +9,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Context, S3Event } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { handler as s3RequestHandler } from '../functions/s3-request/handler';
 import { listKeys } from '../shared/aws/s3';
 import { invokeScoped } from './lambda-runtime';
 import { startApiServer, type LocalApiServer } from './api-server';
+import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints';
+import { lambdaContext } from './lambda-context';
 import { seedSampleProject } from './sample';
 import type { S3EventRecord } from './s3-server';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
@@ -26,9 +28,6 @@ export interface LocalService {
   triggersSettled(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Where `npm start` says which endpoints it serves, for the CLI to find them. */
-export const ENDPOINTS_FILE = '.local/endpoints.json';
 
 export interface LocalServiceOptions extends LocalStackOptions {
   port?: number;
@@ -53,7 +52,10 @@ function notification(record: S3EventRecord): S3Event {
 
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
   const log = options.log ?? (() => undefined);
-  const stack = await startLocalStack(options);
+  const stack = await startLocalStack({
+    onInterrupted: (ids) => log(`closed ${ids.length} export(s) interrupted by the last stop`),
+    ...options,
+  });
   const pending = new Set<Promise<unknown>>();
   stack.s3Server.onEvent((record) => {
     const key = record.s3.object.key;
@@ -63,9 +65,13 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       !key.startsWith('requests/')
     )
       return;
+    const requestId = `local-${randomUUID()}`;
     const run = (
-      invokeScoped(`local-${randomUUID()}`, () =>
-        s3RequestHandler(notification(record), {} as Context),
+      invokeScoped(requestId, () =>
+        s3RequestHandler(
+          notification(record),
+          lambdaContext('s3-request', { requestId, timeoutMs: 60_000 }),
+        ),
       ) as Promise<Array<{ request: string; status: string } | null>>
     ).then(
       (outcomes) => {
@@ -120,7 +126,7 @@ async function main(): Promise<void> {
     ...(values['shard-items'] ? { shardItems: Number(values['shard-items']) } : {}),
     log,
   });
-  const endpoints = {
+  const endpoints: LocalEndpoints = {
     api: service.api.url,
     s3: service.stack.s3Endpoint,
     stepFunctions: service.stack.sfnEndpoint,

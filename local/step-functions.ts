@@ -9,6 +9,9 @@ import { handler as render } from '../functions/render/handler';
 import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
+import { executionArn } from '../shared/aws/sfn';
+import { taskTimeouts } from '../shared/pipeline/timeouts';
+import { lambdaContext } from './lambda-context';
 import { invokeScoped } from './lambda-runtime';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
@@ -56,25 +59,7 @@ export function localDefinition(): StateMachineDefinition {
   return JSON.parse(text) as StateMachineDefinition;
 }
 
-function lambdaContext(name: string): Context {
-  const deadline = Date.now() + 15 * 60 * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 export interface Execution {
   executionArn: string;
@@ -87,40 +72,56 @@ export interface Execution {
   error?: string;
   cause?: string;
   done: Promise<void>;
+  /** Stops the execution (StopExecution): it ends ABORTED with this error and cause. */
+  stop(error?: string, cause?: string): void;
+}
+
+export interface LocalStepFunctionsOptions {
+  /**
+   * Tests only: awaited before each Task's handler with the state's name, to make a step slow or
+   * fail. Handlers still run exactly as deployed.
+   */
+  beforeTask?: (state: string, event: unknown, context: Context) => Promise<void>;
 }
 
 /**
  * Runs the export state machine on this machine with aws-local-stepfunctions, each Task state
- * mapped to its handler module, and serves the two Step Functions actions the service uses
- * (StartExecution with its name idempotency, DescribeExecution) over HTTP, so that code starting
- * exports talks to it with @aws-sdk/client-sfn unchanged through AWS_ENDPOINT_URL_SFN.
+ * mapped to its handler module, and serves the Step Functions actions the service uses
+ * (StartExecution with its name idempotency, DescribeExecution, StopExecution) over HTTP, so that
+ * code starting exports talks to it with @aws-sdk/client-sfn unchanged through
+ * AWS_ENDPOINT_URL_SFN. Every Task runs under the TimeoutSeconds of the ASL, as on AWS.
  */
 export class LocalStepFunctions {
   readonly executions = new Map<string, Execution>();
   private readonly machine = new StateMachine(localDefinition(), {
     validationOptions: { checkPaths: true, checkArn: true },
   });
+  private readonly timeouts = taskTimeouts(readFileSync(ASL_PATH, 'utf8'));
   private server?: Server;
+
+  constructor(private readonly options: LocalStepFunctionsOptions = {}) {}
 
   start(name: string, input: string): Execution {
     const existing = this.executions.get(name);
     if (existing) {
-      if (existing.input !== input) {
+      if (existing.input !== input || existing.status !== 'RUNNING') {
         throw Object.assign(new Error(`Execution Already Exists: '${existing.executionArn}'`), {
           code: 'ExecutionAlreadyExists',
         });
       }
       return existing;
     }
-    const executionArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+    const arn = executionArn(LOCAL_STATE_MACHINE_ARN, name);
     const handlers = Object.fromEntries(
-      Object.entries(TASK_HANDLERS).map(([state, { handler }]) => [
+      Object.entries(TASK_HANDLERS).map(([state, { substitution, handler }]) => [
         state,
         (event: unknown) => {
-          const context = lambdaContext(state);
-          return invokeScoped(context.awsRequestId, () =>
-            handler(event as never, context),
-          ) as Promise<never>;
+          // The function's timeout is its Task's TimeoutSeconds, as the CDK stack sets it.
+          const context = lambdaContext(state, { timeoutMs: this.timeouts[substitution]! * 1000 });
+          return invokeScoped(context.awsRequestId, async () => {
+            await this.options.beforeTask?.(state, event, context);
+            return handler(event as never, context);
+          }) as Promise<never>;
         },
       ]),
     );
@@ -130,27 +131,37 @@ export class LocalStepFunctions {
         // Retries wait a few milliseconds locally instead of seconds.
         retryIntervalOverrides: { Plan: 10, Render: 10, Masks: 10, Package: 10, RecordFailure: 10 },
       },
-      context: { Execution: { Name: name, Id: executionArn } },
+      context: { Execution: { Name: name, Id: arn } },
     });
+    let stopReason: { error?: string; cause?: string } = {};
     const execution: Execution = {
-      executionArn,
+      executionArn: arn,
       name,
       input,
       status: 'RUNNING',
       startDate: new Date(),
       done: Promise.resolve(),
+      stop(error, cause) {
+        if (execution.status !== 'RUNNING') return;
+        stopReason = { error, cause };
+        run.abort();
+      },
+    };
+    const end = (status: ExecutionStatus, result: Partial<Execution>) => {
+      Object.assign(execution, { status, stopDate: new Date(), ...result });
     };
     execution.done = run.result.then(
-      (output) => {
-        execution.status = 'SUCCEEDED';
-        execution.output = JSON.stringify(output);
-        execution.stopDate = new Date();
-      },
-      (error: Error & { cause?: unknown }) => {
-        execution.status = 'FAILED';
-        execution.error = error.name;
-        execution.cause = error.message;
-        execution.stopDate = new Date();
+      (output) => end('SUCCEEDED', { output: JSON.stringify(output) }),
+      (error: Error & { cause?: Error }) => {
+        // The runner's own errors say how the execution ended; a failure carries its cause.
+        if (error.name === 'ExecutionAbortedError') end('ABORTED', stopReason);
+        else if (error.name === 'ExecutionTimeoutError')
+          end('TIMED_OUT', { error: 'States.Timeout', cause: error.message });
+        else
+          end('FAILED', {
+            error: error.cause?.name ?? error.name,
+            cause: error.cause?.message ?? error.message,
+          });
       },
     );
     this.executions.set(name, execution);
@@ -208,15 +219,20 @@ export class LocalStepFunctions {
           },
         };
       }
-      if (action === 'DescribeExecution') {
-        const execution = [...this.executions.values()].find(
-          (e) => e.executionArn === body.executionArn,
-        );
-        if (!execution)
-          return {
-            status: 400,
-            body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' },
-          };
+      const execution = [...this.executions.values()].find(
+        (e) => e.executionArn === body.executionArn,
+      );
+      if ((action === 'DescribeExecution' || action === 'StopExecution') && !execution)
+        return {
+          status: 400,
+          body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' },
+        };
+      if (action === 'StopExecution') {
+        execution!.stop(body.error, body.cause);
+        await execution!.done;
+        return { status: 200, body: { stopDate: execution!.stopDate!.getTime() / 1000 } };
+      }
+      if (action === 'DescribeExecution' && execution) {
         return {
           status: 200,
           body: {

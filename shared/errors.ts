@@ -101,12 +101,6 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
 
-/** The message to show a user: ours verbatim, anything else generic (no internals leak). */
-export function userMessage(error: unknown): string {
-  if (error instanceof Error && error.name in ERROR_TABLE) return error.message;
-  return 'internal error';
-}
-
 /** S3 and SDK errors that deserve a retry become TransientError; the rest pass through. */
 export function classifyAwsError(error: unknown, what: string): unknown {
   const e = error as {

@@ -115,17 +115,6 @@ export function clipRing(ring: Point[], width: number, height: number): Point[] 
   return output;
 }
 
-/** Absolute shoelace area of a ring. */
-export function ringArea(ring: Point[]): number {
-  let twice = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const a = ring[i]!;
-    const b = ring[(i + 1) % ring.length]!;
-    twice += a.x * b.y - b.x * a.y;
-  }
-  return Math.abs(twice) / 2;
-}
-
 export function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }

@@ -4,16 +4,74 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AES_THREAD_FILE } from '../../shared/archive/aes-worker';
 
 /**
- * archiver-zip-encrypted and other CommonJS dependencies call `require` for Node built-ins; an
- * ESM bundle has no `require`, so the bundle makes one. The alias avoids clashing with a bundled
+ * CommonJS dependencies (archiver, zip-stream, pngjs and theirs) call `require` for Node built-ins;
+ * an ESM bundle has no `require`, so the bundle makes one. The alias avoids clashing with a bundled
  * module's own `createRequire` import.
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);";
+
+/**
+ * esbuild's settings for every bundle: ESM for Node.js 22, names kept (Step Functions matches
+ * errors by their class name), minified, with source maps. NodejsFunction bundles each handler
+ * with them, the AES thread is bundled beside it with them, and a test runs both.
+ */
+export const BUNDLE_SETTINGS = {
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  keepNames: true,
+  minify: true,
+  sourceMap: true,
+} as const;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The AES thread's module (shared/archive/aes-worker-thread.ts), which aes-worker.ts starts from
+ * a file beside its own bundle: esbuild does not follow `new Worker(new URL(...))`, so it is
+ * bundled on its own, into every function's asset (a few kilobytes; whichever function zips finds it).
+ */
+export const AES_THREAD_ENTRY = path.join(
+  here,
+  '..',
+  '..',
+  'shared',
+  'archive',
+  'aes-worker-thread.ts',
+);
+
+/** The shell command that bundles the AES thread into `outputDir` as the handler is bundled. */
+export function bundleAesThreadCommand(outputDir: string): string {
+  return bundleCommand(AES_THREAD_ENTRY, path.join(outputDir, AES_THREAD_FILE));
+}
+
+/** The shell command that bundles `entry` into `outfile` with BUNDLE_SETTINGS. */
+export function bundleCommand(entry: string, outfile: string): string {
+  const esbuild = createRequire(import.meta.url).resolve('esbuild/bin/esbuild');
+  return [
+    `"${esbuild}"`,
+    `"${entry}"`,
+    '--bundle',
+    '--platform=node',
+    `--format=${BUNDLE_SETTINGS.format}`,
+    `--target=${BUNDLE_SETTINGS.target}`,
+    `--main-fields=${BUNDLE_SETTINGS.mainFields.join(',')}`,
+    `--banner:js="${BUNDLE_SETTINGS.banner}"`,
+    '--keep-names',
+    '--minify',
+    '--sourcemap',
+    '--log-level=warning',
+    `--outfile="${outfile}"`,
+  ].join(' ');
+}
 
 export interface ExportFunctionProps {
   /** Folder under `functions/` whose `handler.ts` exports `handler`. */
@@ -32,12 +90,7 @@ export interface ExportFunctionProps {
 }
 
 /** The wrapper script that puts `nodeFlags` on the runtime's command line. */
-export const NODE_FLAGS_WRAPPER = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'lambda',
-  'node-flags.sh',
-);
+export const NODE_FLAGS_WRAPPER = path.join(here, '..', 'lambda', 'node-flags.sh');
 const NODE_FLAGS_WRAPPER_IN_TASK = '/var/task/node-flags.sh';
 
 /**
@@ -88,29 +141,26 @@ export class ExportFunction extends Construct {
           : {}),
       },
       bundling: {
+        ...BUNDLE_SETTINGS,
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        keepNames: true,
-        minify: true,
-        sourceMap: true,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
         // The code is tested against the SDK versions in package-lock.json, not whatever copy the
         // Lambda runtime happens to carry, so the SDK is bundled too.
         externalModules: [],
-        ...(nodeFlags.length > 0
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                // Lambda runs the wrapper, so it must be executable in the bundle.
-                afterBundling: (_inputDir: string, outputDir: string) => [
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            bundleAesThreadCommand(outputDir),
+            // Lambda runs the wrapper, so it must be executable in the bundle.
+            ...(nodeFlags.length > 0
+              ? [
                   `cp "${NODE_FLAGS_WRAPPER}" "${outputDir}/node-flags.sh"`,
                   `chmod 755 "${outputDir}/node-flags.sh"`,
-                ],
-              },
-            }
-          : {}),
+                ]
+              : []),
+          ],
+        },
       },
     });
     Validations.of(this.role).acknowledge({

@@ -17,117 +17,56 @@ import { AES_MAC_BYTES, type AesEntryKey } from './crypto';
 export const SLOT_BYTES = 1024 * 1024;
 /** Slots, shared by every entry of the process: enough to keep all three threads busy. */
 const SLOTS = 6;
-/** Bytes enciphered with one call into OpenSSL: large enough to amortise the call. */
-const RUN_BYTES = 64 * 1024;
 
-/*
- * The workers' source is a string, not a module file, so that it survives bundling each Lambda
- * into one file; `workerData.role` says which of the two a worker is. It is winZipAesCtr
- * (crypto.ts), in place, and HMAC-SHA1: the unit tests hold both to archiver-zip-encrypted's bytes.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createCipheriv, createHmac } = require('node:crypto');
-const slots = Buffer.from(workerData.slots);
-const RUN = workerData.runBytes;
-const counters = Buffer.alloc(RUN);
-const counterWords = new Uint32Array(counters.buffer, counters.byteOffset, RUN / 4);
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const view = new DataView(counters.buffer, counters.byteOffset, counters.byteLength);
-const entries = new Map();
+/** The threads' module in a bundle, beside the bundle of this one. */
+export const AES_THREAD_FILE = 'aes-worker-thread.mjs';
 
-function xorRun(data, from, keystream, length) {
-  if ((data.byteOffset + from) % 4 === 0 && keystream.byteOffset % 4 === 0) {
-    const words = length >>> 2;
-    const d = new Int32Array(data.buffer, data.byteOffset + from, words);
-    const k = new Int32Array(keystream.buffer, keystream.byteOffset, words);
-    for (let i = 0; i < words; i++) d[i] ^= k[i];
-    for (let i = words * 4; i < length; i++) data[from + i] ^= keystream[i];
-  } else {
-    for (let i = 0; i < length; i++) data[from + i] ^= keystream[i];
-  }
+/** What each of the two threads is started with. */
+export interface AesThreadData {
+  role: 'cipher' | 'mac';
+  /** The other thread: the cipher thread's messages go on to the MAC thread through it. */
+  port: MessagePort;
+  slots: SharedArrayBuffer;
+  slotBytes: number;
 }
 
-function encipherInPlace(entry, data) {
-  let done = 0;
-  if (entry.spare.length > 0) {
-    const n = Math.min(entry.spare.length, data.length);
-    for (let i = 0; i < n; i++) data[i] ^= entry.spare[i];
-    entry.spare = entry.spare.subarray(n);
-    done = n;
-  }
-  while (done < data.length) {
-    const length = Math.min(RUN, data.length - done);
-    const blocks = Math.ceil(length / 16);
-    if (littleEndian && entry.block + blocks < 4294967296) {
-      for (let b = 0, w = 0, counter = entry.block; b < blocks; b++, w += 4) counterWords[w] = counter++;
-    } else {
-      for (let b = 0; b < blocks; b++) {
-        const counter = entry.block + b;
-        view.setUint32(b * 16, counter >>> 0, true);
-        view.setUint32(b * 16 + 4, Math.floor(counter / 4294967296), true);
-      }
-    }
-    entry.block += blocks;
-    const keystream = entry.ecb.update(counters.subarray(0, blocks * 16));
-    if (length % 16 !== 0) entry.spare = Buffer.from(keystream.subarray(length));
-    xorRun(data, done, keystream, length);
-    done += length;
-  }
-}
-
-if (workerData.role === 'cipher') {
-  // Enciphers each slot in place, then hands every message on to the MAC thread, in order.
-  const toMac = workerData.port;
-  parentPort.on('message', (message) => {
-    if (message.type === 'open') {
-      const ecb = createCipheriv('aes-256-ecb', Buffer.from(message.aesKey), null);
-      ecb.setAutoPadding(false);
-      entries.set(message.id, { ecb, block: 1, spare: Buffer.alloc(0) });
-      toMac.postMessage({ type: 'open', id: message.id, hmacKey: message.hmacKey });
-      return;
-    }
-    if (message.type === 'data') {
-      const entry = entries.get(message.id);
-      const start = message.slot * workerData.slotBytes;
-      if (entry) encipherInPlace(entry, slots.subarray(start, start + message.length));
-    } else {
-      entries.delete(message.id);
-    }
-    toMac.postMessage(message);
-  });
-} else {
-  // HMAC-SHA1 over each enciphered slot; answers the main thread.
-  const macs = new Map();
-  workerData.port.on('message', (message) => {
-    if (message.type === 'open') {
-      macs.set(message.id, createHmac('sha1', Buffer.from(message.hmacKey)));
-    } else if (message.type === 'data') {
-      const mac = macs.get(message.id);
-      const start = message.slot * workerData.slotBytes;
-      if (mac) mac.update(slots.subarray(start, start + message.length));
-      parentPort.postMessage({ id: message.id, slot: message.slot, length: message.length, dropped: !mac });
-    } else if (message.type === 'end') {
-      const mac = macs.get(message.id);
-      macs.delete(message.id);
-      parentPort.postMessage({ id: message.id, mac: mac.digest() });
-    } else {
-      macs.delete(message.id);
-    }
-  });
-}
-`;
+/** The main thread's messages to the cipher thread, passed on to the MAC thread. */
+export type ThreadMessage =
+  | { type: 'open'; id: number; aesKey: Uint8Array; hmacKey: Uint8Array }
+  | { type: 'data'; id: number; slot: number; length: number }
+  | { type: 'end' | 'drop'; id: number };
 
 /** The MAC thread's answers: a slot enciphered (or dropped), or an entry's MAC; id 0: failure. */
-type Reply = {
+export type MacReply = {
   id: number;
   slot?: number;
   length?: number;
   dropped?: boolean;
   mac?: Uint8Array;
-  /** The slot's ciphertext, copied out on this thread. */
-  data?: Buffer;
 };
+
+function tell(cipherThread: Worker, message: ThreadMessage): void {
+  cipherThread.postMessage(message);
+}
+
+/** A reply as the entry's stream gets it: with the slot's ciphertext, copied out on this thread. */
+type Reply = MacReply & { data?: Buffer };
+
+/**
+ * Starts one of the two threads from its module, which lies beside this one: in each function's
+ * bundle as an ES module of its own (infra/constructs/export-function.ts), in the source tree as
+ * TypeScript. From source (tests, the local stack, benchmarks) the thread must load tsx itself:
+ * Node 20 does not apply `--import` hooks to a worker's entry module.
+ */
+function startThread(workerData: AesThreadData): Worker {
+  const options = { workerData, transferList: [workerData.port] };
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL(`./${AES_THREAD_FILE}`, import.meta.url), options);
+  const source = new URL('./aes-worker-thread.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
 
 /**
  * Two threads for the process, started on first use: one enciphers each slot in place, the other
@@ -149,7 +88,7 @@ class AesThreads {
     const id = this.nextId++;
     this.listeners.set(id, listener);
     if (this.listeners.size === 1) this.each((thread) => thread.ref());
-    threads.cipher.postMessage({ type: 'open', id, aesKey: key.aesKey, hmacKey: key.hmacKey });
+    tell(threads.cipher, { type: 'open', id, aesKey: key.aesKey, hmacKey: key.hmacKey });
     return id;
   }
 
@@ -168,7 +107,7 @@ class AesThreads {
 
   /** Sends the first `length` bytes of `slot`. Every entry's slots are answered in order. */
   post(id: number, slot: number, length: number): void {
-    this.threads!.cipher.postMessage({ type: 'data', id, slot, length });
+    tell(this.threads!.cipher, { type: 'data', id, slot, length });
   }
 
   /** Gives a slot back: to the first entry waiting for one, else to the free ones. */
@@ -179,13 +118,13 @@ class AesThreads {
   }
 
   end(id: number): void {
-    this.start().cipher.postMessage({ type: 'end', id });
+    tell(this.start().cipher, { type: 'end', id });
   }
 
   /** Forgets the entry, ended or not: pieces of it still on their way only free their slots. */
   close(id: number): void {
     if (!this.listeners.delete(id)) return;
-    this.threads?.cipher.postMessage({ type: 'drop', id });
+    if (this.threads) tell(this.threads.cipher, { type: 'drop', id });
     if (this.listeners.size === 0) this.each((thread) => thread.unref());
   }
 
@@ -206,11 +145,7 @@ class AesThreads {
     const slots = Buffer.from(memory);
     const { port1, port2 } = new MessageChannel();
     const thread = (role: 'cipher' | 'mac', port: MessagePort) =>
-      new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { role, port, slots: memory, slotBytes: SLOT_BYTES, runBytes: RUN_BYTES },
-        transferList: [port],
-      });
+      startThread({ role, port, slots: memory, slotBytes: SLOT_BYTES });
     const threads = { cipher: thread('cipher', port1), mac: thread('mac', port2) };
     threads.mac.on('message', (reply: Reply) => {
       if (reply.slot !== undefined) {

@@ -3,7 +3,7 @@
  * cipher ("ZipCrypto"). Byte for byte what archiver-zip-encrypted writes, without its pure
  * JavaScript AES and its event-loop-blocking key derivation (DESIGN §10, §19).
  */
-import { createCipheriv, createHmac, pbkdf2, randomBytes } from 'node:crypto';
+import { type Cipher, createCipheriv, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -13,9 +13,6 @@ export const AES_VERIFIER_BYTES = 2;
 export const AES_MAC_BYTES = 10;
 const AES_KEY_BYTES = 32;
 const PBKDF2_ROUNDS = 1000;
-
-/** Bytes that AES adds to each entry's data: salt and verifier before, MAC after. */
-export const AES_OVERHEAD = AES_SALT_BYTES + AES_VERIFIER_BYTES + AES_MAC_BYTES;
 
 export interface AesEntryKey {
   salt: Buffer;
@@ -93,38 +90,68 @@ export class AesKeyPool {
 }
 
 /** Largest run of data enciphered with one call into OpenSSL: large enough to amortise the call. */
-const RUN_BYTES = 64 * 1024;
-
-/*
- * Scratch space shared by every entry: winZipAesCtr runs synchronously on the one JS thread, and an
- * archive of 100,000 small files must not allocate (and zero) 128 KiB per entry. Only the low 8
- * bytes of each counter block are ever written; the high 8 stay zero.
- */
-const counters = Buffer.alloc(RUN_BYTES);
-const counterView = new DataView(counters.buffer, counters.byteOffset, counters.byteLength);
-const alignedScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
+export const RUN_BYTES = 64 * 1024;
 
 /**
- * A whole entry's data enciphered (or deciphered) with AES-256-CTR as WinZip uses it: the counter
- * is a 128-bit little-endian integer starting at 1 (OpenSSL's CTR mode counts big-endian, so it
- * cannot be used directly). Counter blocks are laid out in bulk, enciphered with AES-256-ECB in
- * one native call per run, and XORed with the data. One new buffer per run of at most 64 KiB:
- * joining them would copy every byte once more. Streamed entries go through aes-worker.ts.
+ * Counter blocks for WinZip's AES-256-CTR: a 128-bit little-endian integer starting at 1
+ * (OpenSSL's CTR mode counts big-endian, so it cannot be used directly). One run's blocks are
+ * laid out in a buffer that is reused, and enciphered with AES-256-ECB in one native call. Only
+ * the low 8 bytes of each block are ever written; the high 8 stay zero.
  */
-export function winZipAesCtr(aesKey: Buffer, data: Uint8Array): Buffer[] {
+class CounterBlocks {
+  private readonly bytes = Buffer.alloc(RUN_BYTES);
+  private readonly words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, RUN_BYTES / 4);
+  private readonly view = new DataView(this.bytes.buffer, this.bytes.byteOffset, RUN_BYTES);
+
+  /** Blocks `first` to `first + count - 1`, for at most RUN_BYTES / 16 blocks. */
+  lay(first: number, count: number): Buffer {
+    if (LITTLE_ENDIAN && first + count <= 2 ** 32) {
+      // The common case: the counter fits in the block's first 32-bit word. The second is
+      // cleared too: a run of an entry past 2^32 blocks (64 GiB) may have set it.
+      for (let b = 0, w = 0, counter = first; b < count; b++, w += 4) {
+        this.words[w] = counter++;
+        this.words[w + 1] = 0;
+      }
+    } else {
+      for (let b = 0; b < count; b++) {
+        const counter = first + b;
+        this.view.setUint32(b * 16, counter >>> 0, true);
+        this.view.setUint32(b * 16 + 4, Math.floor(counter / 2 ** 32), true);
+      }
+    }
+    return this.bytes.subarray(0, count * 16);
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/*
+ * Scratch space of this thread, shared by every entry enciphered on it: an archive of 100,000
+ * small files must not allocate (and zero) 128 KiB per entry.
+ */
+const counters = new CounterBlocks();
+const alignedScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
+
+function aesEcb(aesKey: Uint8Array): Cipher {
   const ecb = createCipheriv('aes-256-ecb', aesKey, null);
   ecb.setAutoPadding(false);
+  return ecb;
+}
+
+/**
+ * A whole entry's data enciphered (or deciphered) with AES-256-CTR as WinZip uses it, the
+ * keystream XORed with the data run by run (runs of at most 64 KiB). The data is left as it is:
+ * the result is one new buffer per run, joining them would copy every byte once more. Streamed
+ * entries go through aes-worker.ts, which enciphers with WinZipAesCtr.
+ */
+export function winZipAesCtr(aesKey: Buffer, data: Uint8Array): Buffer[] {
+  const ecb = aesEcb(aesKey);
   const pieces: Buffer[] = [];
   for (let done = 0, block = 1; done < data.length;) {
     const length = Math.min(RUN_BYTES, data.length - done);
     const blocks = Math.ceil(length / 16);
-    for (let b = 0; b < blocks; b++) {
-      const counter = block + b;
-      counterView.setUint32(b * 16, counter >>> 0, true);
-      counterView.setUint32(b * 16 + 4, Math.floor(counter / 2 ** 32), true);
-    }
+    const keystream = ecb.update(counters.lay(block, blocks));
     block += blocks;
-    const keystream = ecb.update(counters.subarray(0, blocks * 16));
     xorInto(keystream, data.subarray(done, done + length), alignedScratch);
     pieces.push(keystream.subarray(0, length));
     done += length;
@@ -132,8 +159,40 @@ export function winZipAesCtr(aesKey: Buffer, data: Uint8Array): Buffer[] {
   return pieces;
 }
 
+/**
+ * The same cipher over data that arrives in pieces of any length, enciphered in place: the
+ * keystream left over from a piece that ends inside a block starts the next one.
+ */
+export class WinZipAesCtr {
+  private readonly ecb: Cipher;
+  private block = 1;
+  private spare: Buffer = Buffer.alloc(0);
+
+  constructor(aesKey: Uint8Array) {
+    this.ecb = aesEcb(aesKey);
+  }
+
+  encipherInPlace(data: Uint8Array): void {
+    let done = Math.min(this.spare.length, data.length);
+    if (done > 0) {
+      xorInto(data.subarray(0, done), this.spare.subarray(0, done), alignedScratch);
+      this.spare = this.spare.subarray(done);
+    }
+    while (done < data.length) {
+      const length = Math.min(RUN_BYTES, data.length - done);
+      const blocks = Math.ceil(length / 16);
+      const keystream = this.ecb.update(counters.lay(this.block, blocks));
+      this.block += blocks;
+      // A copy: keeping a view would keep the whole run's keystream alive.
+      if (length % 16 !== 0) this.spare = Buffer.from(keystream.subarray(length));
+      xorInto(data.subarray(done, done + length), keystream.subarray(0, length), alignedScratch);
+      done += length;
+    }
+  }
+}
+
 /** target[i] ^= source[i] for the length of source, four bytes at a time where alignment allows. */
-function xorInto(target: Buffer, source: Uint8Array, scratch: Buffer): void {
+function xorInto(target: Uint8Array, source: Uint8Array, scratch: Buffer): void {
   const length = source.length;
   const words = length >>> 2;
   if (target.byteOffset % 4 !== 0) {

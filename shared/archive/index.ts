@@ -35,8 +35,11 @@ export interface AppendOptions {
 export interface ZipArchive {
   /** The zip's bytes. Read it (pipe it into the upload): appends wait while it is not drained. */
   readonly stream: Readable;
-  /** Adds an entry; resolves once the entry is written into `stream`, rejects if it fails. */
-  append(name: string, body: Readable | Buffer | string, options?: AppendOptions): Promise<void>;
+  /**
+   * Adds an entry; resolves once the entry is written into `stream` with the name the zip holds
+   * (the archive layer rewrites some: `a\\b` becomes `a/b`), rejects if it fails.
+   */
+  append(name: string, body: Readable | Buffer | string, options?: AppendOptions): Promise<string>;
   /** Writes the central directory; resolves when the last byte has been written into `stream`. */
   finalize(): Promise<void>;
   /** Stops on failure: pending appends reject, `stream` is destroyed. */
@@ -64,7 +67,7 @@ export function createArchive(options: ArchiveOptions = {}): ZipArchive {
     forceZip64: options.forceZip64,
   };
   const archive = archiver.create(registerZipFormat(), writerOptions as archiver.ArchiverOptions);
-  const waiting: Array<{ resolve(): void; reject(error: Error): void }> = [];
+  const waiting: Array<{ resolve(name: string): void; reject(error: Error): void }> = [];
   let failure: Error | null = null;
 
   const fail = (error: Error) => {
@@ -72,7 +75,7 @@ export function createArchive(options: ArchiveOptions = {}): ZipArchive {
     for (const entry of waiting.splice(0)) entry.reject(failure);
   };
   // archiver reports each written entry in the order they were appended.
-  archive.on('entry', () => waiting.shift()?.resolve());
+  archive.on('entry', (entry: archiver.EntryData) => waiting.shift()?.resolve(entry.name));
   archive.on('error', fail);
   archive.on('warning', fail);
 
@@ -80,7 +83,7 @@ export function createArchive(options: ArchiveOptions = {}): ZipArchive {
     stream: archive,
     append(name, body, appendOptions = {}) {
       if (failure) return Promise.reject(failure);
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<string>((resolve, reject) => {
         waiting.push({ resolve, reject });
         archive.append(body, {
           name,

@@ -298,7 +298,12 @@ class EncryptingZipFormat {
     data: Record<string, unknown>,
     callback: EntryCallback,
   ): void {
-    this.engine.entry(source, data, callback);
+    this.engine.entry(source, data, (error, entry) => {
+      // archiver and zip-stream each rewrite a name (backslashes, leading slashes and `../`, a
+      // `word:` prefix): archiver's `entry` event then reports the name the zip really holds.
+      if (entry) data.name = entry.getName();
+      callback(error, entry);
+    });
   }
 
   finalize(): void {

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { NotFoundError, TransientError, classifyAwsError } from '../errors';
 
 /**
@@ -22,11 +22,6 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-}
-
-export interface S3Location {
-  bucket: string;
-  key: string;
 }
 
 function isMissing(error: unknown): boolean {
@@ -98,19 +93,110 @@ export async function putText(
   contentType = 'application/json',
 ): Promise<void> {
   try {
-    // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
-    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentLength: length,
-      }),
-    );
+    await putObject(s3, bucket, key, body, contentType);
   } catch (error) {
     throw classifyAwsError(error, `writing ${key}`);
+  }
+}
+
+function putObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  contentType: string,
+  condition: { IfNoneMatch?: '*'; IfMatch?: string } = {},
+) {
+  // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  return s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ContentLength: length,
+      ...condition,
+    }),
+  );
+}
+
+/** A put whose precondition did not hold: 412, or 409 while a concurrent conditional write of the key is under way. */
+function isConditionLost(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  return (
+    status === 412 ||
+    status === 409 ||
+    e?.name === 'PreconditionFailed' ||
+    e?.name === 'ConditionalRequestConflict'
+  );
+}
+
+async function putConditionally(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  condition: { IfNoneMatch: '*' } | { IfMatch: string },
+  contentType: string,
+): Promise<boolean> {
+  try {
+    await putObject(s3, bucket, key, body, contentType, condition);
+    return true;
+  } catch (error) {
+    if (isConditionLost(error) || ('IfMatch' in condition && isMissing(error))) return false;
+    throw classifyAwsError(error, `writing ${key}`);
+  }
+}
+
+/**
+ * Creates an object only if its key is free (`If-None-Match: *`), atomically: of concurrent
+ * puts of one key exactly one returns true. False when the key exists (412) or another
+ * conditional write of it is under way (409, which S3 asks to retry: the caller reads the key).
+ */
+export function putIfAbsent(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  contentType = 'application/json',
+): Promise<boolean> {
+  return putConditionally(s3, bucket, key, body, { IfNoneMatch: '*' }, contentType);
+}
+
+/**
+ * Replaces an object only if it is still the version that was read (`If-Match: etag`),
+ * atomically; false when it has changed or is gone.
+ */
+export function putIfUnchanged(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  etag: string,
+  contentType = 'application/json',
+): Promise<boolean> {
+  return putConditionally(s3, bucket, key, body, { IfMatch: etag }, contentType);
+}
+
+/** A small object's text with its ETag (for putIfUnchanged), or undefined when it does not exist. */
+export async function getVersionedText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ text: string; etag: string } | undefined> {
+  let response;
+  try {
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw classifyAwsError(error, `reading ${key}`);
+  }
+  try {
+    return { text: await response.Body!.transformToString('utf-8'), etag: response.ETag ?? '' };
+  } catch (error) {
+    throw new TransientError(`reading ${key}: the connection was lost`, { cause: error });
   }
 }
 
@@ -153,6 +239,33 @@ export async function* listKeys(
       throw classifyAwsError(error, `listing ${prefix}`);
     }
     for (const object of page.Contents ?? []) yield { key: object.Key!, size: object.Size ?? 0 };
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** The folder names directly under a prefix (`prefix/{name}/...`), page by page. */
+export async function* listFolders(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<string> {
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ContinuationToken: token,
+        }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `listing ${prefix}`);
+    }
+    for (const { Prefix } of page.CommonPrefixes ?? [])
+      if (Prefix) yield Prefix.slice(prefix.length, -1);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 }
@@ -217,8 +330,4 @@ export async function* readLines(
   }
   rest += decoder.decode();
   if (rest.length > 0) yield { line: rest.replace(/\r$/, ''), number: number + 1 };
-}
-
-export function toReadable(chunks: AsyncIterable<string | Uint8Array>): Readable {
-  return Readable.from(chunks, { objectMode: false });
 }

@@ -1,6 +1,6 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { readConfig } from '../aws/config';
 import { createS3Client } from '../aws/s3';
+import { createSfnClient } from '../aws/sfn';
 import { tracer } from '../observability/index';
 import type { StartDeps } from './start';
 
@@ -25,7 +25,7 @@ export function startDepsFromEnv(env: NodeJS.ProcessEnv = process.env): StartDep
       key,
       deps: {
         s3: tracer.captureAWSv3Client(createS3Client(env)),
-        sfn: tracer.captureAWSv3Client(new SFNClient(sfnEndpoint ? { endpoint: sfnEndpoint } : {})),
+        sfn: tracer.captureAWSv3Client(createSfnClient(env)),
         dataBucket: config.dataBucket,
         exportBucket: config.exportBucket,
         stateMachineArn: config.stateMachineArn,

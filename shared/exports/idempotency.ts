@@ -1,7 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { deleteKey, getTextIfExists } from '../aws/s3';
-import { classifyAwsError, ConflictError, ValidationError } from '../errors';
+import { deleteKey, getVersionedText, putIfAbsent, putIfUnchanged } from '../aws/s3';
+import { ConflictError, ValidationError } from '../errors';
 import { newExportId } from './ids';
 import type { ExportRecord } from './record';
 import { validateRequest } from './request';
@@ -66,11 +65,32 @@ function sameBody(entry: IdempotencyEntry, body: Record<string, unknown>): boole
   return timingSafeEqual(expected, actual);
 }
 
+/** The entry a key holds, with the version read; an entry that does not parse is read again. */
+async function readEntry(
+  deps: StartDeps,
+  entryKey: string,
+): Promise<{ entry: IdempotencyEntry; etag: string } | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await getVersionedText(deps.s3, deps.exportBucket, entryKey);
+    if (!read) return undefined;
+    try {
+      return { entry: JSON.parse(read.text) as IdempotencyEntry, etag: read.etag };
+    } catch {
+      // Only a store that can serve an object being written half-written gets here.
+      if (attempt >= 3)
+        throw new ConflictError('the Idempotency-Key is being written by another request');
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
 /**
  * startExport behind an Idempotency-Key (DESIGN §12): the same key and body give back the same
  * export, the same key with another body is a ConflictError. The key is claimed before the export
- * starts and released if the export could not start (a bad request may be corrected and retried
- * under the same key). A key whose export was deleted starts a new one.
+ * starts, atomically (a conditional put: of concurrent first uses exactly one wins, the others see
+ * its entry and answer with its export, or 409 while it is being created), and released if the
+ * export could not start (a bad request may be corrected and retried under the same key). A key
+ * whose export was deleted starts a new one, claimed by replacing exactly the stale entry read.
  */
 export async function startExportIdempotently(
   deps: StartDeps,
@@ -87,18 +107,17 @@ export async function startExportIdempotently(
   const request = body as Record<string, unknown>;
   const entryKey = idempotencyKey(projectId, key);
   const now = () => deps.now?.() ?? new Date();
-  for (let attempt = 0; ; attempt++) {
-    const text = await getTextIfExists(deps.s3, deps.exportBucket, entryKey);
-    if (text !== undefined) {
-      const entry = JSON.parse(text) as IdempotencyEntry;
-      if (!sameBody(entry, request))
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const found = await readEntry(deps, entryKey);
+    if (found) {
+      if (!sameBody(found.entry, request))
         throw new ConflictError(
           `Idempotency-Key ${JSON.stringify(key)} was used with a different request body`,
         );
-      const record = await findRecord(deps, projectId, entry.exportId);
+      const record = await findRecord(deps, projectId, found.entry.exportId);
       if (record) return { record, replayed: true };
       // The first request under this key may still be creating its export.
-      if (now().getTime() - Date.parse(entry.created_at) < IN_FLIGHT_MS)
+      if (now().getTime() - Date.parse(found.entry.created_at) < IN_FLIGHT_MS)
         throw new ConflictError(
           `a request with Idempotency-Key ${JSON.stringify(key)} is still being processed`,
         );
@@ -109,43 +128,19 @@ export async function startExportIdempotently(
       ...fingerprint(request),
       created_at: at.toISOString(),
     };
-    // Only a new key is claimed conditionally: on S3 a concurrent first use of the key loses the
-    // race (412) and reads the winner's entry. A stale key (its export deleted) is overwritten.
-    if (await claim(deps, entryKey, entry, text === undefined)) {
-      try {
-        const record = await startExport(deps, projectId, body, entry.exportId);
-        return { record, replayed: false };
-      } catch (error) {
-        await deleteKey(deps.s3, deps.exportBucket, entryKey).catch(() => undefined);
-        throw error;
-      }
+    const text = JSON.stringify(entry);
+    const claimed = found
+      ? await putIfUnchanged(deps.s3, deps.exportBucket, entryKey, text, found.etag)
+      : await putIfAbsent(deps.s3, deps.exportBucket, entryKey, text);
+    // Lost the race to a concurrent request: its entry decides, on the next read.
+    if (!claimed) continue;
+    try {
+      const record = await startExport(deps, projectId, body, entry.exportId);
+      return { record, replayed: false };
+    } catch (error) {
+      await deleteKey(deps.s3, deps.exportBucket, entryKey).catch(() => undefined);
+      throw error;
     }
-    if (attempt >= 2) throw new ConflictError(`Idempotency-Key ${JSON.stringify(key)} is in use`);
   }
-}
-
-async function claim(
-  deps: StartDeps,
-  key: string,
-  entry: IdempotencyEntry,
-  onlyIfNew: boolean,
-): Promise<boolean> {
-  const body = JSON.stringify(entry);
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.exportBucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ContentLength: Buffer.byteLength(body),
-        ...(onlyIfNew ? { IfNoneMatch: '*' } : {}),
-      }),
-    );
-    return true;
-  } catch (error) {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e?.$metadata?.httpStatusCode === 412 || e?.name === 'PreconditionFailed') return false;
-    throw classifyAwsError(error, `writing ${key}`);
-  }
+  throw new ConflictError(`Idempotency-Key ${JSON.stringify(key)} is in use`);
 }

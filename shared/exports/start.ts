@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { deleteKey, putText } from '../aws/s3';
-import { classifyAwsError } from '../errors';
+import { startExecution } from '../aws/sfn';
 import { formatFor } from '../formats/index';
 import { StoreReader } from '../store/reader';
 import { newExportId } from './ids';
@@ -75,29 +75,26 @@ export async function startExport(
   const records = new RecordStore(deps.s3, deps.exportBucket);
   await records.put(record);
   try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name: id,
-        input: JSON.stringify({ exportId: id, projectId }),
-      }),
-    );
-  } catch (error) {
     // The execution name is the export id: a repeated start of the same export is not an error.
-    if (!(error instanceof ExecutionAlreadyExists)) {
-      // Nothing will ever run this export: its row says so instead of staying QUEUED.
-      await records
-        .put({
-          ...record,
-          status: 'FAILED',
-          finished_at: new Date().toISOString(),
-          error: { code: 'StartFailed', message: 'the export could not be started', details: [] },
-        })
-        .catch(() => undefined);
-      if (request.password)
-        await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(id)).catch(() => undefined);
-      throw classifyAwsError(error, 'starting the export');
-    }
+    await startExecution(deps.sfn, {
+      stateMachineArn: deps.stateMachineArn,
+      name: id,
+      input: JSON.stringify({ exportId: id, projectId }),
+    });
+  } catch (error) {
+    // Nothing will ever run this export: the password goes, then its row says so instead of
+    // staying QUEUED.
+    if (request.password)
+      await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(id)).catch(() => undefined);
+    await records
+      .put({
+        ...record,
+        status: 'FAILED',
+        finished_at: new Date().toISOString(),
+        error: { code: 'StartFailed', message: 'the export could not be started', details: [] },
+      })
+      .catch(() => undefined);
+    throw error;
   }
   return record;
 }

@@ -1,16 +1,14 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeExecutionCommand,
-  ExecutionDoesNotExist,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { deleteKey, deleteKeys, listKeys } from '../aws/s3';
-import { classifyAwsError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { deleteKey, deleteKeys, deletePrefix, listFolders, listKeys } from '../aws/s3';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
+import { StoreReader } from '../store/reader';
 import { attachmentDisposition } from './content-disposition';
 import { EXPORT_ID_PATTERN } from './ids';
-import { recordKeys, RecordStore, type ExportRecord } from './record';
+import { closeExport, executionOfExport, isActive, reasonToClose } from './lifecycle';
+import { recordKeys, RecordStore, UnreadableRecordError, type ExportRecord } from './record';
 
 /** Download links live 15 minutes (DESIGN §15). */
 export const DOWNLOAD_URL_SECONDS = 15 * 60;
@@ -20,6 +18,8 @@ export const MAX_PAGE_SIZE = 100;
 export interface TableDeps {
   s3: S3Client;
   sfn: SFNClient;
+  /** The project store: an exports table exists only for a project that does. */
+  dataBucket: string;
   exportBucket: string;
   stateMachineArn: string;
   /** A presigned GET of an archive; the default signs with `s3`. */
@@ -46,31 +46,39 @@ export interface ExportRow {
 /** An export as GET /exports/{id} shows it: the whole record with the row's live fields. */
 export type ExportView = ExportRecord & { bytes: number | null; download_url?: string };
 
+/**
+ * A row whose record object holds no record (truncated, damaged): listed with what its id tells
+ * (the id and the creation time) so that one bad object does not hide the rest of the table, and
+ * deletable like an export that has ended.
+ */
+export interface UnreadableRow {
+  id: string;
+  name: null;
+  task: null;
+  format: null;
+  maskKind: null;
+  type: null;
+  status: 'UNREADABLE';
+  progress: { done: 0; total: 0 };
+  created_at: string;
+  finished_at: null;
+  bytes: null;
+  error: { code: 'UnreadableRecord'; message: string; details: string[] };
+}
+
 export interface ExportPage {
-  items: ExportRow[];
+  items: Array<ExportRow | UnreadableRow>;
   /** Pass as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
 }
 
-/**
- * A record as RecordStore.find reads it, tolerating a read that races with a write: S3 replaces an
- * object atomically, but the local S3 server (and some S3-compatible stores) can serve an object
- * that is being rewritten half-written; the next read sees it whole.
- */
+/** A record, read as RecordStore.find reads it (UnreadableRecordError when it holds none). */
 export async function findRecord(
   deps: Pick<TableDeps, 's3' | 'exportBucket'>,
   projectId: string,
   exportId: string,
 ): Promise<ExportRecord | undefined> {
-  const records = new RecordStore(deps.s3, deps.exportBucket);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await records.find(projectId, exportId);
-    } catch (error) {
-      if (!(error instanceof SyntaxError) || attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-    }
-  }
+  return new RecordStore(deps.s3, deps.exportBucket).find(projectId, exportId);
 }
 
 async function getRecord(deps: TableDeps, projectId: string, exportId: string) {
@@ -79,50 +87,21 @@ async function getRecord(deps: TableDeps, projectId: string, exportId: string) {
   return record;
 }
 
-/** `arn:...:stateMachine:M` → `arn:...:execution:M:{exportId}`: executions are named after exports. */
-export function executionArn(stateMachineArn: string, exportId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${exportId}`;
-}
-
-const ENDED_WITHOUT_RECORD = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
-
 /**
  * The record as it stands now. Plan marks it RUNNING and package or record-failure close it, but an
- * execution that timed out, was aborted or failed inside RecordFailure closes nothing: when the
- * execution has ended that way the export is FAILED, and the record is brought up to date so that
- * it can be deleted. While RUNNING, progress counts the shards whose stats object exists.
+ * execution that was aborted, timed out as a whole or failed inside RecordFailure closes nothing
+ * (nor does one that never started or is gone): such an export is closed here, as FAILED with
+ * what happened, its password and staged work removed, so that it can be deleted. While RUNNING,
+ * progress counts the shards whose stats object exists.
  */
 export async function currentRecord(deps: TableDeps, record: ExportRecord): Promise<ExportRecord> {
-  if (record.status !== 'QUEUED' && record.status !== 'RUNNING') return record;
-  let execution;
-  try {
-    execution = await deps.sfn.send(
-      new DescribeExecutionCommand({
-        executionArn: executionArn(deps.stateMachineArn, record.id),
-      }),
-    );
-  } catch (error) {
-    // Not started yet (or not visible yet): the record is all there is to say.
-    if (error instanceof ExecutionDoesNotExist) return record;
-    throw classifyAwsError(error, `describing the execution of ${record.id}`);
-  }
-  if (execution.status && ENDED_WITHOUT_RECORD.has(execution.status)) {
+  if (!isActive(record)) return record;
+  const close = await reasonToClose(deps, record);
+  if (close) {
     // The record may have been closed between reading it and describing the execution.
-    const records = new RecordStore(deps.s3, deps.exportBucket);
     const latest = (await findRecord(deps, record.projectId, record.id)) ?? record;
-    if (latest.status === 'SUCCEEDED' || latest.status === 'FAILED') return latest;
-    const failed: ExportRecord = {
-      ...latest,
-      status: 'FAILED',
-      finished_at: (execution.stopDate ?? new Date()).toISOString(),
-      error: {
-        code: `Execution${execution.status === 'TIMED_OUT' ? 'TimedOut' : execution.status === 'ABORTED' ? 'Aborted' : 'Failed'}`,
-        message: `the export's execution ended (${execution.status}) before it could record a result`,
-        details: [],
-      },
-    };
-    await records.put(failed);
-    return failed;
+    if (!isActive(latest)) return latest;
+    return closeExport(deps, latest, close.reason, close.at);
   }
   if (record.status === 'RUNNING' && record.progress.total > 0) {
     return { ...record, progress: { ...record.progress, done: await shardsDone(deps, record.id) } };
@@ -183,39 +162,50 @@ export function rowOf(view: ExportView): ExportRow {
   };
 }
 
+/** `20261124T180512345Z-3f9a1c0b` → `2026-11-24T18:05:12.345Z`: export ids begin with their creation time. */
+function createdAtOfId(exportId: string): string {
+  const [, y, mo, d, h, mi, sec, ms] = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{3})Z/.exec(
+    exportId,
+  )!;
+  return `${y}-${mo}-${d}T${h}:${mi}:${sec}.${ms}Z`;
+}
+
+export function unreadableRow(error: UnreadableRecordError): UnreadableRow {
+  return {
+    id: error.exportId,
+    name: null,
+    task: null,
+    format: null,
+    maskKind: null,
+    type: null,
+    status: 'UNREADABLE',
+    progress: { done: 0, total: 0 },
+    created_at: createdAtOfId(error.exportId),
+    finished_at: null,
+    bytes: null,
+    error: { code: 'UnreadableRecord', message: error.message, details: [] },
+  };
+}
+
+/** GET of one export: its view, or its unreadable row when its record object holds no record. */
 export async function getExport(
   deps: TableDeps,
   projectId: string,
   exportId: string,
-): Promise<ExportView> {
-  return viewOf(deps, await getRecord(deps, projectId, exportId));
+): Promise<ExportView | UnreadableRow> {
+  try {
+    return await viewOf(deps, await getRecord(deps, projectId, exportId));
+  } catch (error) {
+    if (error instanceof UnreadableRecordError) return unreadableRow(error);
+    throw error;
+  }
 }
 
 /** Export ids of a project, newest first (ids sort by creation time). */
 export async function exportIds(deps: TableDeps, projectId: string): Promise<string[]> {
-  const prefix = recordKeys.prefix(projectId);
   const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.s3.send(
-        new ListObjectsV2Command({
-          Bucket: deps.exportBucket,
-          Prefix: prefix,
-          Delimiter: '/',
-          ContinuationToken: token,
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `listing ${prefix}`);
-    }
-    for (const { Prefix } of page.CommonPrefixes ?? []) {
-      const id = Prefix?.slice(prefix.length, -1) ?? '';
-      if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const id of listFolders(deps.s3, deps.exportBucket, recordKeys.prefix(projectId)))
+    if (EXPORT_ID_PATTERN.test(id)) ids.push(id);
   return ids.sort().reverse();
 }
 
@@ -255,32 +245,52 @@ export async function listExports(
   projectId: string,
   page: { limit: number; after?: string },
 ): Promise<ExportPage> {
+  // Like POST, the table of a project that does not exist is a 404, not an empty page.
+  await new StoreReader(deps.s3, deps.dataBucket, projectId).project();
   const ids = await exportIds(deps, projectId);
   const start = page.after ? ids.findIndex((id) => id < page.after!) : 0;
   const chosen = start < 0 ? [] : ids.slice(start, start + page.limit);
   const rows = await Promise.all(
     chosen.map(async (id) => {
-      const record = await findRecord(deps, projectId, id);
-      // A folder without a record is an export being deleted: it is no longer in the table.
-      return record ? rowOf(await viewOf(deps, record)) : undefined;
+      try {
+        const record = await findRecord(deps, projectId, id);
+        // A folder without a record is an export being deleted: it is no longer in the table.
+        return record ? rowOf(await viewOf(deps, record)) : undefined;
+      } catch (error) {
+        if (error instanceof UnreadableRecordError) return unreadableRow(error);
+        throw error;
+      }
     }),
   );
   const more = start >= 0 && start + page.limit < ids.length;
   return {
-    items: rows.filter((r): r is ExportRow => r !== undefined),
+    items: rows.filter((r) => r !== undefined),
     next_cursor: more ? encodeCursor(chosen[chosen.length - 1]!) : null,
   };
 }
 
-/** Removes an export's archive and record; an export still QUEUED or RUNNING cannot be deleted. */
+/**
+ * Removes an export: its archive, its record, and any password or staged work an interrupted end
+ * left behind. An export still QUEUED or RUNNING cannot be deleted; one whose record is unreadable
+ * can, unless its execution still runs.
+ */
 export async function deleteExport(
   deps: TableDeps,
   projectId: string,
   exportId: string,
 ): Promise<void> {
-  const record = await currentRecord(deps, await getRecord(deps, projectId, exportId));
-  if (record.status === 'QUEUED' || record.status === 'RUNNING')
-    throw new ConflictError(`export ${exportId} is ${record.status}; delete it once it has ended`);
+  let status: string;
+  try {
+    status = (await currentRecord(deps, await getRecord(deps, projectId, exportId))).status;
+  } catch (error) {
+    if (!(error instanceof UnreadableRecordError)) throw error;
+    const execution = await executionOfExport(deps, exportId);
+    status = execution?.status === 'RUNNING' ? 'RUNNING' : 'UNREADABLE';
+  }
+  if (status === 'QUEUED' || status === 'RUNNING')
+    throw new ConflictError(`export ${exportId} is ${status}; delete it once it has ended`);
+  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(exportId));
+  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(exportId));
   // The archive goes first: a record left by an interrupted delete can be deleted again.
   const folder = `${recordKeys.prefix(projectId)}${exportId}/`;
   const recordKey = recordKeys.record(projectId, exportId);

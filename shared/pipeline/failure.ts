@@ -1,7 +1,7 @@
-import { deleteKey, deletePrefix } from '../aws/s3';
 import { ERROR_TABLE } from '../errors';
-import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
-import { workKeys, type ExportRef, type PipelineDeps } from './work';
+import { closeExport } from '../exports/lifecycle';
+import { RecordStore, type ExportRecord } from '../exports/record';
+import type { ExportRef, PipelineDeps } from './work';
 
 /** What a Catch puts at `$.error`: the error's name and a cause (a Lambda's is JSON text). */
 export interface CaughtError {
@@ -123,19 +123,18 @@ export function failureReason(error: CaughtError, context: FailureContext = {}):
   };
 }
 
-/** RecordFailure (DESIGN §11): records FAILED with a readable reason, then removes staged work. */
+/**
+ * RecordFailure (DESIGN §11): removes the password, records FAILED with a readable reason, then
+ * removes staged work — in that order, so that a record that says FAILED has no password at rest
+ * (a retry of this step repeats all three).
+ */
 export async function recordFailure(
   deps: PipelineDeps,
   input: ExportRef & { error: CaughtError; execution?: string },
 ): Promise<ExportRecord> {
   const records = new RecordStore(deps.s3, deps.exportBucket);
-  const reason = failureReason(input.error, { execution: input.execution });
-  const record = await records.update(input.projectId, input.exportId, {
-    status: 'FAILED',
-    finished_at: new Date().toISOString(),
-    error: reason,
-  });
-  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(input.exportId));
-  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(input.exportId));
-  return record;
+  const record = await records.get(input.projectId, input.exportId);
+  // Package recorded SUCCEEDED and then failed on its way out: the archive stands.
+  if (record.status === 'SUCCEEDED') return record;
+  return closeExport(deps, record, failureReason(input.error, { execution: input.execution }));
 }

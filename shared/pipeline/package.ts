@@ -34,8 +34,9 @@ import {
   type Plan,
   type ShardStats,
 } from './work';
+import { PACKAGE } from '../version';
 
-export const GENERATOR = { name: 'annotation-export', version: '0.1.0' };
+export const GENERATOR = PACKAGE;
 
 /** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
 const FETCH_AHEAD = 8;
@@ -55,13 +56,15 @@ interface ArchiveEntry {
 
 /**
  * Package (DESIGN §11): merges the shards' per-dataset parts, streams parts and source media into
- * the zip and the zip into a multipart upload, adds manifest.json and checksums.sha256, records
- * SUCCEEDED and removes the staged work.
+ * the zip and the zip into a multipart upload, adds manifest.json and checksums.sha256, removes
+ * the password, records SUCCEEDED and removes the staged work.
  */
 export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise<ExportRecord> {
-  const plan = await readPlan(deps, ref.exportId);
   const records = new RecordStore(deps.s3, deps.exportBucket);
   const record = await records.get(ref.projectId, ref.exportId);
+  // A retry of a package that succeeded (its answer lost on the way back) has nothing to do.
+  if (record.status === 'SUCCEEDED') return record;
+  const plan = await readPlan(deps, ref.exportId);
   const archiveKey = recordKeys.archive(ref.projectId, ref.exportId, safeName(record.name));
 
   const archive = createArchive({
@@ -127,14 +130,16 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
     }
     const manifest = buildManifest(plan, record, stats);
     await writer.add('manifest.json', JSON.stringify(manifest, null, 2));
-    const checksums = writer.entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
-    await archive.append('checksums.sha256', checksums);
+    await archive.append('checksums.sha256', writer.checksums());
     await archive.finalize();
     return { manifest, stats };
   })();
   work.catch((error: Error) => archive.abort(error));
 
   const [{ manifest, stats }] = await Promise.all([work, uploaded]);
+  // The password goes before the record says SUCCEEDED: once it does, none may be left at rest
+  // whatever happens next (DESIGN §15). A retry after this point finds no password and fails.
+  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(ref.exportId));
   const finished = await records.update(ref.projectId, ref.exportId, {
     status: 'SUCCEEDED',
     finished_at: new Date().toISOString(),
@@ -148,17 +153,21 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
     counts: manifest.totals,
     warnings: stats.flatMap((s) => s.warnings),
   });
-  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId));
-  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(ref.exportId));
+  // The export has succeeded: staged work that cannot be removed now expires with its lifecycle
+  // rule (and goes with a DELETE of the export), it does not turn the export into a failure.
+  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId)).catch(
+    () => undefined,
+  );
   return finished;
 }
 
 /**
  * Appends entries one at a time (archiver writes them in order) while hashing each for
  * checksums.sha256; the next entry is appended only once the previous one is written, so at most
- * the fetched-ahead sources are open at once.
+ * the fetched-ahead sources are open at once. Each entry is remembered under the name the zip
+ * holds, which the archive layer may have rewritten, so that `sha256sum -c` finds every file.
  */
-class EntryWriter {
+export class EntryWriter {
   readonly entries: ArchiveEntry[] = [];
 
   constructor(private readonly archive: ZipArchive) {}
@@ -170,8 +179,7 @@ class EntryWriter {
           ? Buffer.from(body, 'utf8')
           : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      await this.archive.append(path, bytes);
-      this.entries.push({ path, sha256 });
+      this.entries.push({ path: await this.archive.append(path, bytes), sha256 });
       return;
     }
     const hash = createHash('sha256');
@@ -183,8 +191,13 @@ class EntryWriter {
     });
     body.once('error', (error) => hashed.destroy(error));
     body.pipe(hashed);
-    await this.archive.append(path, hashed);
-    this.entries.push({ path, sha256: hash.digest('hex') });
+    const written = await this.archive.append(path, hashed);
+    this.entries.push({ path: written, sha256: hash.digest('hex') });
+  }
+
+  /** checksums.sha256: `{sha256}  {name}` per entry, as `sha256sum` writes and checks them. */
+  checksums(): string {
+    return this.entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
   }
 
   /**

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NODE_FLAGS_WRAPPER } from '../../infra/constructs/export-function';
 import { ASL_FILE, ASL_SUBSTITUTIONS, type FunctionName } from '../../infra/export-stack';
+import { taskStates } from '../../shared/pipeline/timeouts';
 import {
   PACKAGE_MALLOC_ENVIRONMENT,
   PACKAGE_NODE_FLAGS,
@@ -173,6 +174,30 @@ describe('state machine', () => {
       expect(fn?.Type).toBe('AWS::Lambda::Function');
       expect(fn?.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     }
+  });
+
+  it("gives every Task a TimeoutSeconds equal to its function's timeout, and the execution one", () => {
+    const [, machine] = only('AWS::StepFunctions::StateMachine');
+    const substitutions = machine.Properties!.DefinitionSubstitutions as Record<
+      string,
+      { 'Fn::GetAtt': [string, string] }
+    >;
+    const definition = JSON.parse(machine.Properties!.DefinitionString as string);
+    const tasks = taskStates(definition);
+    expect([...tasks.keys()].sort()).toEqual(
+      ['Masks', 'Package', 'Plan', 'RecordFailure', 'Render'].sort(),
+    );
+    const seen = new Map<string, number>();
+    for (const [name, task] of tasks) {
+      const placeholder = /^\$\{(\w+)\}$/.exec(task.Resource!)![1]!;
+      const fn = s.json.Resources[substitutions[placeholder]!['Fn::GetAtt'][0]]!;
+      expect(task.TimeoutSeconds, name).toBeGreaterThan(0);
+      expect(task.TimeoutSeconds, name).toBe(fn.Properties!.Timeout);
+      seen.set(ASL_SUBSTITUTIONS[placeholder]!, fn.Properties!.Timeout as number);
+    }
+    // The package function keeps Lambda's longest run; no Task outlasts the execution.
+    expect(seen.get('package')).toBe(900);
+    expect(definition.TimeoutSeconds).toBeGreaterThan(Math.max(...seen.values()));
   });
 
   it('may invoke exactly the five pipeline functions', () => {
@@ -463,7 +488,7 @@ describe('IAM', () => {
     expect(s3Access('api')).toEqual({
       's3:GetObject': ['data:projects/*', 'exports:exports/*'],
       ...write('exports:exports/*', 'exports:secrets/*'),
-      's3:DeleteObject': ['exports:exports/*', 'exports:secrets/*'],
+      's3:DeleteObject': ['exports:exports/*', 'exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['data', 'exports'],
     });
     expect(s3Access('s3-request')).toEqual({

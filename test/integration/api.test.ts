@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS, buildSampleProject } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
-import { ApiClient, ApiError } from '../../local/cli/client';
-import type { ExportView } from '../../shared/exports/table';
+import { ApiClient, ApiError } from '../../cli/client';
+import type { ExportRow, ExportView } from '../../shared/exports/table';
 import { recordKeys } from '../../shared/exports/record';
 import { openZip } from '../helpers/zip';
 
@@ -135,7 +135,7 @@ describe('the REST API over HTTP on the local stack', () => {
       type: 'both',
       status: 'SUCCEEDED',
     });
-    expect(next.items[0]!.download_url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    expect((next.items[0] as ExportRow).download_url).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
 
   it('gives back the same export for a repeated Idempotency-Key', async () => {

@@ -3,12 +3,14 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as masks } from '../../functions/masks/handler';
 import { handler as packageHandler } from '../../functions/package/handler';
 import { handler as plan } from '../../functions/plan/handler';
 import { handler as recordFailure } from '../../functions/record-failure/handler';
 import { handler as render } from '../../functions/render/handler';
+import { lambdaContext } from '../../local/lambda-context';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { localDefinition } from '../../local/step-functions';
@@ -17,6 +19,7 @@ import { RecordStore, recordKeys } from '../../shared/exports/record';
 import { startExport } from '../../shared/exports/start';
 import type { CocoImage } from '../../shared/formats/coco';
 import { subsetSizes } from '../../shared/split';
+import type { PACKAGE } from '../../shared/version';
 import { startTestStack, type TestStack } from '../helpers/local';
 import { openZip } from '../helpers/zip';
 
@@ -93,10 +96,13 @@ describe('split exports', () => {
     ).toEqual([]);
     const manifest = JSON.parse(await zip.text('manifest.json')) as {
       subsets: Array<{ name: string; items: number }>;
+      generator: { name: string; version: string };
     };
     expect(manifest.subsets.map((s) => [s.name, s.items])).toEqual(
       SPLIT.subsets.map((s, i) => [s.name, sizes[i]]),
     );
+    const { name, version } = JSON.parse(readFileSync('package.json', 'utf8')) as typeof PACKAGE;
+    expect(manifest.generator).toEqual({ name, version });
     await zip.close();
   });
 
@@ -122,23 +128,6 @@ describe('split exports', () => {
     expect(await listing()).toEqual(await listing());
   });
 });
-
-function lambdaContext(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: 'test',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 /**
  * Starts an export as the API does, then runs the state machine here so that every state's input

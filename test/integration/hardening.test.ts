@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, ApiError } from '../../local/cli/client';
+import { ApiClient, ApiError } from '../../cli/client';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
 import type { ExportView } from '../../shared/exports/table';

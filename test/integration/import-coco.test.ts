@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
-import { runImportCoco } from '../../local/cli/import-coco';
+import { runImportCoco } from '../../cli/import-coco';
 import { boxCorners } from '../../shared/geometry';
 import type { Annotation } from '../../shared/model/types';
 import { StoreReader } from '../../shared/store/reader';

@@ -15,6 +15,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ApiDeps } from '../../../shared/api/router';
 
@@ -52,6 +53,8 @@ function s3Error(name: string, status: number): S3ServiceException {
   });
 }
 
+const etagOf = (body: Buffer) => JSON.stringify(createHash('md5').update(body).digest('hex'));
+
 async function bodyBytes(body: unknown): Promise<Buffer> {
   if (typeof body === 'string') return Buffer.from(body);
   if (body instanceof Uint8Array) return Buffer.from(body);
@@ -84,9 +87,11 @@ export function fakeAws(): FakeAws {
     if (!body) throw s3Error('NoSuchKey', 404);
     const stream = Object.assign(Readable.from([body]), {
       transformToByteArray: async () => new Uint8Array(body),
+      transformToString: async () => body.toString('utf8'),
     });
     return {
       Body: stream,
+      ETag: etagOf(body),
       ContentLength: body.length,
       Metadata: metadata.get(`${Bucket}/${Key}`) ?? {},
     };
@@ -104,17 +109,24 @@ export function fakeAws(): FakeAws {
         Key,
         Body,
         IfNoneMatch,
+        IfMatch,
         Metadata,
       }: {
         Bucket: string;
         Key: string;
         Body: unknown;
         IfNoneMatch?: string;
+        IfMatch?: string;
         Metadata?: Record<string, string>;
       }) => {
-        if (IfNoneMatch === '*' && objects.has(`${Bucket}/${Key}`))
+        const bytes = await bodyBytes(Body);
+        // Checked and written in one step, as S3 does a conditional put.
+        const current = objects.get(`${Bucket}/${Key}`);
+        if (IfNoneMatch === '*' && current) throw s3Error('PreconditionFailed', 412);
+        if (IfMatch !== undefined && !current) throw s3Error('NoSuchKey', 404);
+        if (IfMatch !== undefined && etagOf(current!) !== IfMatch)
           throw s3Error('PreconditionFailed', 412);
-        objects.set(`${Bucket}/${Key}`, await bodyBytes(Body));
+        objects.set(`${Bucket}/${Key}`, bytes);
         metadata.set(`${Bucket}/${Key}`, Metadata ?? {});
         return {};
       },

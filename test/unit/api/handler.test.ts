@@ -9,6 +9,7 @@ import { formatTable } from '../../../shared/formats/index';
 import { safeName } from '../../../shared/names';
 import { workKeys } from '../../../shared/pipeline/work';
 import { StoreWriter } from '../../../shared/store/writer';
+import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
 import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
 
@@ -39,10 +40,7 @@ interface Call {
 }
 
 function context(): Context {
-  return {
-    awsRequestId: 'lambda-request-1',
-    getRemainingTimeInMillis: () => 29_000,
-  } as unknown as Context;
+  return lambdaContext('api', { requestId: 'lambda-request-1', timeoutMs: 29_000 });
 }
 
 /** An API Gateway REST proxy event as the Cognito authorizer passes it (groups as one string). */
@@ -330,6 +328,40 @@ describe('Idempotency-Key', () => {
     expect(a.body!.id).not.toBe(b.body!.id);
   });
 
+  it('makes one export of 20 concurrent first uses of a key: 202 with its id, or 409', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post({ ...odRequest, password: 'pw' }, 'nightly')),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(
+      statuses.every((status) => status === 202 || status === 409),
+      String(statuses),
+    ).toBe(true);
+    const ids = new Set(responses.filter((r) => r.status === 202).map((r) => r.body!.id));
+    expect(ids.size).toBe(1);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(aws.keys(BUCKETS.exports, 'secrets/')).toHaveLength(1);
+  });
+
+  it('restarts a key whose export was deleted once only, however many requests race for it', async () => {
+    const first = await post(odRequest, 'again');
+    aws.executions.set(first.body!.id, { name: first.body!.id, input: '{}', status: 'ABORTED' });
+    expect((await call('DELETE', `/projects/${P}/exports/${first.body!.id}`)).status).toBe(204);
+    // The entry is stale once its export has gone and it is older than the in-flight window.
+    const [entryKey] = aws.keys(BUCKETS.exports, `exports/${P}/idempotency/`);
+    const entry = JSON.parse(aws.text(BUCKETS.exports, entryKey!)!);
+    aws.put(
+      BUCKETS.exports,
+      entryKey!,
+      JSON.stringify({ ...entry, created_at: '2026-01-01T00:00:00.000Z' }),
+    );
+    const responses = await Promise.all(Array.from({ length: 10 }, () => post(odRequest, 'again')));
+    const ids = new Set(responses.filter((r) => r.status === 202).map((r) => r.body!.id));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).not.toBe(first.body!.id);
+    expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(2);
+  });
+
   it('releases the key when the export could not start, so the corrected request may reuse it', async () => {
     const missing = await post({ ...odRequest, taskId: 'missing-task' });
     expect(missing.status).toBe(404);
@@ -395,14 +427,24 @@ describe('GET /projects/{projectId}/exports', () => {
     expect(body!.items[0].download_url).toBeUndefined();
   });
 
-  it.each(['TIMED_OUT', 'ABORTED', 'FAILED'] as const)(
-    'reports FAILED when the record says RUNNING but the execution ended %s',
-    async (status) => {
+  it.each([
+    ['TIMED_OUT', 'ExecutionTimedOut'],
+    ['ABORTED', 'ExecutionAborted'],
+    ['FAILED', 'ExecutionFailed'],
+  ] as const)(
+    'closes an export still RUNNING whose execution ended %s: FAILED naming the execution, no password or staged work left',
+    async (status, code) => {
       storeRecord(record(ID1, { status: 'RUNNING', archive: null, finished_at: null }));
+      aws.put(BUCKETS.exports, recordKeys.secret(ID1), 'open sesame');
+      aws.put(BUCKETS.exports, workKeys.plan(ID1), '{}');
       aws.executions.set(ID1, { name: ID1, input: '{}', status });
       const { body } = await call('GET', `/projects/${P}/exports/${ID1}`);
       expect(body!.status).toBe('FAILED');
+      expect(body!.error.code).toBe(code);
       expect(body!.error.message).toContain(status);
+      expect(body!.error.message).toContain(`:execution:export:${ID1}`);
+      expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
+      expect(aws.keys(BUCKETS.exports, 'work/')).toEqual([]);
       // The record catches up, so that the export can now be deleted.
       expect(JSON.parse(aws.text(BUCKETS.exports, recordKeys.record(P, ID1))!).status).toBe(
         'FAILED',
@@ -411,10 +453,111 @@ describe('GET /projects/{projectId}/exports', () => {
     },
   );
 
-  it('keeps QUEUED while the execution is not visible yet', async () => {
+  it('closes, from the table too, an export whose execution ended without a result', async () => {
     storeRecord(record(ID1, { status: 'QUEUED', archive: null, finished_at: null }));
+    aws.executions.set(ID1, { name: ID1, input: '{}', status: 'ABORTED' });
+    const { body } = await call('GET', `/projects/${P}/exports`);
+    expect(body!.items[0]).toMatchObject({ id: ID1, status: 'FAILED' });
+    expect(body!.items[0].error.code).toBe('ExecutionAborted');
+  });
+
+  it('keeps QUEUED while the execution is not visible yet', async () => {
+    const justNow = new Date().toISOString();
+    storeRecord(
+      record(ID1, { status: 'QUEUED', archive: null, finished_at: null, created_at: justNow }),
+    );
     const { body } = await call('GET', `/projects/${P}/exports/${ID1}`);
     expect(body!.status).toBe('QUEUED');
+  });
+
+  it('closes a QUEUED export whose execution never appeared within five minutes', async () => {
+    const sixMinutesAgo = new Date(Date.now() - 6 * 60_000).toISOString();
+    storeRecord(
+      record(ID1, {
+        status: 'QUEUED',
+        archive: null,
+        finished_at: null,
+        created_at: sixMinutesAgo,
+      }),
+    );
+    aws.put(BUCKETS.exports, recordKeys.secret(ID1), 'open sesame');
+    const { body } = await call('GET', `/projects/${P}/exports/${ID1}`);
+    expect(body).toMatchObject({ status: 'FAILED', error: { code: 'ExecutionMissing' } });
+    expect(body!.error.message).toContain(`:execution:export:${ID1}`);
+    expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
+    expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(204);
+  });
+
+  it('answers 404 for a project that does not exist, like POST', async () => {
+    const response = await call('GET', '/projects/nowhere/exports', { groups: 'admin' });
+    expect(response.status).toBe(404);
+    expect(response.body!.error).toMatchObject({
+      code: 'NotFoundError',
+      message: expect.stringContaining('nowhere'),
+    });
+    const post = await call('POST', '/projects/nowhere/exports', {
+      groups: 'admin',
+      body: odRequest,
+    });
+    expect(post.status).toBe(404);
+  });
+
+  it.each([
+    ['truncated', '{"id": "20260202T000000000Z-00000002", "status": "SUCC'],
+    ['empty', ''],
+    ['not an object', '[1, 2]'],
+    ['null', 'null'],
+    ['the record of another export', JSON.stringify({ ...record(ID1), id: ID3 })],
+    ['without its progress', JSON.stringify({ ...record(ID2), progress: undefined })],
+    [
+      'RUNNING with a malformed archive',
+      JSON.stringify({ ...record(ID2), status: 'RUNNING', archive: { key: 7 } }),
+    ],
+  ])(
+    'lists the other exports and shows a record that is %s as an unreadable row',
+    async (_, text) => {
+      storeRecord(record(ID1));
+      storeRecord(record(ID3));
+      aws.put(BUCKETS.exports, recordKeys.record(P, ID2), text);
+      const response = await call('GET', `/projects/${P}/exports`);
+      expect(response.status).toBe(200);
+      const items = response.body!.items;
+      expect(items.map((r: { id: string }) => r.id)).toEqual([ID3, ID2, ID1]);
+      expect(items[0].status).toBe('SUCCEEDED');
+      expect(items[1]).toEqual({
+        id: ID2,
+        name: null,
+        task: null,
+        format: null,
+        maskKind: null,
+        type: null,
+        status: 'UNREADABLE',
+        progress: { done: 0, total: 0 },
+        created_at: '2026-02-02T00:00:00.000Z',
+        finished_at: null,
+        bytes: null,
+        error: {
+          code: 'UnreadableRecord',
+          message: expect.stringContaining(`the record of export ${ID2} cannot be read`),
+          details: [],
+        },
+      });
+      const one = await call('GET', `/projects/${P}/exports/${ID2}`);
+      expect(one.status).toBe(200);
+      expect(one.body).toEqual(items[1]);
+      // An unreadable row can be deleted (its execution has ended), and only it goes.
+      aws.put(BUCKETS.exports, recordKeys.secret(ID2), 'left behind');
+      expect((await call('DELETE', `/projects/${P}/exports/${ID2}`)).status).toBe(204);
+      expect(aws.keys(BUCKETS.exports, `exports/${P}/${ID2}/`)).toEqual([]);
+      expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
+      expect((await call('GET', `/projects/${P}/exports`)).body!.items).toHaveLength(2);
+    },
+  );
+
+  it('refuses to delete an unreadable row while its execution runs', async () => {
+    aws.put(BUCKETS.exports, recordKeys.record(P, ID2), '{"id":');
+    aws.executions.set(ID2, { name: ID2, input: '{}', status: 'RUNNING' });
+    expect((await call('DELETE', `/projects/${P}/exports/${ID2}`)).status).toBe(409);
   });
 
   it('answers 400 to a bad limit or cursor, listing both', async () => {

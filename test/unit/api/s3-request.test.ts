@@ -1,11 +1,12 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Context, S3Event } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createS3RequestHandler } from '../../../functions/s3-request/handler';
 import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { PROCESSED_METADATA } from '../../../shared/exports/request-object';
 import { StoreWriter } from '../../../shared/store/writer';
+import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
 import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
 
@@ -42,7 +43,7 @@ function created(key: string, sequencer = '0062E99A88DC407460'): S3Event {
   } as unknown as S3Event;
 }
 
-const run = (event: S3Event) => handler(event, {} as Context);
+const run = (event: S3Event) => handler(event, lambdaContext('s3-request'));
 const status = (key: string) => JSON.parse(aws.text(BUCKETS.data, key) ?? 'null');
 
 describe('S3 request objects', () => {

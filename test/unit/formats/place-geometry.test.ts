@@ -1,33 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { placeGeometry } from '../../../shared/geometry';
-import type { Annotation } from '../../../shared/model/types';
-
-function annotation(fields: Partial<Annotation>): Annotation {
-  return {
-    dataset_item_index: 0,
-    frame_index: 0,
-    type: 'Box',
-    class_id: 1,
-    instance_id: 1,
-    box: null,
-    poly: null,
-    is_open: false,
-    annotators: '',
-    meta_data: {},
-    created_at: '',
-    updated_at: '',
-    ...fields,
-  };
-}
+import { anAnnotation } from '../../helpers/builders';
 
 describe('placeGeometry', () => {
   it('has nothing to place for a Tag', () => {
-    expect(placeGeometry(annotation({ type: 'Tag' }), 10, 10)).toBeNull();
+    expect(placeGeometry(anAnnotation({ type: 'Tag' }), 10, 10)).toBeNull();
   });
 
   it('gives the tight box of a rotated box clipped to the image', () => {
     const placed = placeGeometry(
-      annotation({ box: { x: 2, y: 2, w: 4, h: 4, orientation: Math.PI / 4 } }),
+      anAnnotation({ box: { x: 2, y: 2, w: 4, h: 4, orientation: Math.PI / 4 } }),
       100,
       100,
     );
@@ -41,7 +23,7 @@ describe('placeGeometry', () => {
 
   it('gives the box spanning every part of a multi-part polygon', () => {
     const placed = placeGeometry(
-      annotation({
+      anAnnotation({
         type: 'Poly',
         poly: [
           [
@@ -87,6 +69,6 @@ describe('placeGeometry', () => {
       'annotation lies outside the image and was skipped',
     ],
   ])('skips %s with the reason', (_what, fields, reason) => {
-    expect(placeGeometry(annotation(fields), 10, 10)).toEqual({ skipped: reason });
+    expect(placeGeometry(anAnnotation(fields), 10, 10)).toEqual({ skipped: reason });
   });
 });

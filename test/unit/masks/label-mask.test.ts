@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { LabelMask } from '../../../shared/masks/label-mask';
 import { constants as zlib } from 'node:zlib';
 import { encodeGreyPng, type PngOptions } from '../../../shared/masks/png';
-import type { Point } from '../../../shared/model/types';
+import { aRectangle as rect } from '../../helpers/builders';
 import { decodeMask, seeded } from './reference';
-
-function rect(x0: number, y0: number, x1: number, y1: number): Point[] {
-  return [
-    { x: x0, y: y0 },
-    { x: x1, y: y0 },
-    { x: x1, y: y1 },
-    { x: x0, y: y1 },
-  ];
-}
 
 /** The mask as rows, so that expectations read as pictures. */
 function rows(values: ArrayLike<number>, width: number): number[][] {

@@ -4,24 +4,16 @@ import { CLASSES_FILE, masks } from '../../../shared/formats/masks';
 import type { ExportItem, MaskKind, Part, RenderInput } from '../../../shared/formats/types';
 import { maskClasses } from '../../../shared/masks/classes';
 import { safeName } from '../../../shared/names';
-import type {
-  Annotation,
-  Dataset,
-  DatasetItem,
-  Point,
-  Task,
-  TaskType,
-} from '../../../shared/model/types';
+import type { Annotation, Dataset, Point, Task, TaskType } from '../../../shared/model/types';
+import {
+  aBox,
+  anAnnotation,
+  anItem,
+  aPolygon,
+  aRectangle as rect,
+  aTask,
+} from '../../helpers/builders';
 import { decodeMask } from './reference';
-
-function rect(x0: number, y0: number, x1: number, y1: number): Point[] {
-  return [
-    { x: x0, y: y0 },
-    { x: x1, y: y0 },
-    { x: x1, y: y1 },
-    { x: x0, y: y1 },
-  ];
-}
 
 function rows(values: number[], width: number): number[][] {
   const out: number[][] = [];
@@ -31,20 +23,17 @@ function rows(values: number[], width: number): number[][] {
 
 /** Classes out of id order: values follow ascending id (car 1, road 2, sky/cloud 3). */
 function task(type: TaskType, media: 'image' | 'video' = 'image'): Task {
-  return {
-    id: 't1',
+  return aTask({
     name: 'street',
     type,
     media,
-    dataset_ids: ['d1'],
     classes: [
       { id: 5, name: 'road', parent_id: null },
       { id: 2, name: 'car', parent_id: null },
       { id: 9, name: 'sky/cloud', parent_id: null },
     ],
     rotation_enabled: true,
-    annotation_metadata_definitions: [],
-  };
+  });
 }
 const CAR = 2;
 const ROAD = 5;
@@ -53,19 +42,7 @@ const SKY = 9;
 function annotation(
   fields: Partial<Annotation> & Pick<Annotation, 'type' | 'class_id'>,
 ): Annotation {
-  return {
-    dataset_item_index: 0,
-    frame_index: 0,
-    instance_id: 0,
-    box: null,
-    poly: null,
-    is_open: false,
-    annotators: '',
-    meta_data: {},
-    created_at: '2024-01-01T00:00:00.000Z',
-    updated_at: '2024-01-01T00:00:00.000Z',
-    ...fields,
-  };
+  return anAnnotation({ instance_id: 0, ...fields });
 }
 
 function box(
@@ -76,16 +53,11 @@ function box(
   h: number,
   more: Partial<Annotation> = {},
 ) {
-  return annotation({
-    type: 'Box',
-    class_id: classId,
-    box: { x, y, w, h, orientation: null },
-    ...more,
-  });
+  return aBox({ x, y, w, h }, { class_id: classId, instance_id: 0, ...more });
 }
 
 function poly(classId: number, rings: Point[][], more: Partial<Annotation> = {}) {
-  return annotation({ type: 'Poly', class_id: classId, poly: rings, ...more });
+  return aPolygon(rings, { class_id: classId, instance_id: 0, ...more });
 }
 
 function exportItem(
@@ -96,18 +68,7 @@ function exportItem(
   annotations: Annotation[],
   frames: ExportItem['frames'] = [],
 ): ExportItem {
-  const item: DatasetItem = {
-    index,
-    name,
-    media_key: name,
-    width,
-    height,
-    num_frames: Math.max(1, frames.length),
-    num_channels: 3,
-    bits_per_channel: 8,
-    meta_data: {},
-    created_at: '2024-01-01T00:00:00.000Z',
-  };
+  const item = anItem({ index, name, width, height, num_frames: Math.max(1, frames.length) });
   return { item, name, annotations, url: `s3://store/${name}`, mediaKey: name, frames };
 }
 

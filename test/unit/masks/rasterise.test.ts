@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { annotationRings, boxCorners } from '../../../shared/geometry';
 import { countPixels, fillRings } from '../../../shared/masks/rasterise';
 import type { Point, Rings } from '../../../shared/model/types';
+import { aRectangle as rect } from '../../helpers/builders';
 import { bruteForceMask, perimeter, scribble, seeded, shoelace, starPolygon } from './reference';
 
 function rasterise(rings: Rings, width: number, height: number): Uint8Array {
@@ -10,15 +11,6 @@ function rasterise(rings: Rings, width: number, height: number): Uint8Array {
     for (let c = from; c < to; c++) out[row * width + c]! += 1;
   });
   return out;
-}
-
-function rect(x0: number, y0: number, x1: number, y1: number): Point[] {
-  return [
-    { x: x0, y: y0 },
-    { x: x1, y: y0 },
-    { x: x1, y: y1 },
-    { x: x0, y: y1 },
-  ];
 }
 
 function pixelsOf(mask: Uint8Array, width: number): Array<[number, number]> {

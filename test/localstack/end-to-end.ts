@@ -23,10 +23,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
-import type { Annotation, Dataset, DatasetItem, Project, Task } from '../shared/model/types';
-import { storeKeys } from '../shared/store/keys';
+import type { Dataset, Project } from '../../shared/model/types';
+import { aBox, anItem, aTask } from '../helpers/builders';
+import { storeKeys } from '../../shared/store/keys';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ENDPOINT = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
 const OUTPUTS =
   process.env.LOCALSTACK_OUTPUTS ?? path.join(ROOT, 'cdk.out', 'localstack-outputs.json');
@@ -93,46 +94,28 @@ export function sampleProject(projectId: string) {
     item_metadata_definitions: [],
   };
   const media = { 'a.png': image(32, 24, 40), 'b.png': image(16, 16, 200) };
-  const items: DatasetItem[] = Object.entries(media).map(([name, bytes], index) => ({
-    index,
-    name,
-    media_key: name,
-    width: PNG.sync.read(bytes).width,
-    height: PNG.sync.read(bytes).height,
-    num_frames: 1,
-    num_channels: 4,
-    bits_per_channel: 8,
-    meta_data: {},
-    created_at: now,
-  }));
-  const task: Task = {
-    id: 't1',
+  const items = Object.entries(media).map(([name, bytes], index) => {
+    const { width, height } = PNG.sync.read(bytes);
+    return anItem({ index, name, width, height, num_channels: 4, created_at: now });
+  });
+  const task = aTask({
     name: 'boxes',
-    type: 'object_detection',
-    media: 'image',
-    dataset_ids: ['d1'],
     classes: [
       { id: 1, name: 'car', parent_id: null },
       { id: 2, name: 'person', parent_id: null },
     ],
-    rotation_enabled: false,
-    annotation_metadata_definitions: [],
-  };
+  });
   const box = (item: number, classId: number, x: number, y: number, w: number, h: number) =>
-    ({
-      dataset_item_index: item,
-      frame_index: 0,
-      type: 'Box',
-      class_id: classId,
-      instance_id: 0,
-      box: { x, y, w, h, orientation: null },
-      poly: null,
-      is_open: false,
-      annotators: '',
-      meta_data: {},
-      created_at: now,
-      updated_at: now,
-    }) satisfies Annotation;
+    aBox(
+      { x, y, w, h },
+      {
+        dataset_item_index: item,
+        class_id: classId,
+        instance_id: 0,
+        created_at: now,
+        updated_at: now,
+      },
+    );
   const annotations = [box(0, 1, 2, 3, 10, 8), box(0, 2, 20, 4, 6, 12), box(1, 1, 1, 1, 5, 5)];
   return { project, dataset, media, items, task, annotations };
 }

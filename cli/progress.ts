@@ -1,6 +1,6 @@
-import type { ExportView } from '../../shared/exports/table';
+import type { ExportView } from '../shared/exports/table';
 
-export const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
+export const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'UNREADABLE']);
 
 /** `RUNNING [██████░░░░░░]  50% 3/6 shards` — one line of the progress bar. */
 export function progressLine(view: Pick<ExportView, 'status' | 'progress'>, width = 30): string {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import type { ExportPage, ExportView } from '../../shared/exports/table';
+import type { ExportPage, ExportView } from '../shared/exports/table';
+import { readLocalEndpoints } from '../local/endpoints';
 
 /** An error the API answered with, in its one error shape (DESIGN §12). */
 export class ApiError extends Error {
@@ -17,12 +17,8 @@ export class ApiError extends Error {
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
 
 /** The local API's address as `npm start` wrote it, else the default. */
-export function localEndpoint(file = '.local/endpoints.json'): string {
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { api: string }).api;
-  } catch {
-    return DEFAULT_ENDPOINT;
-  }
+export function localEndpoint(): string {
+  return readLocalEndpoints()?.api ?? DEFAULT_ENDPOINT;
 }
 
 /** The REST API as the CLI (and the integration test) speaks to it, locally or deployed. */

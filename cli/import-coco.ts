@@ -1,16 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { createS3Client } from '../../shared/aws/s3';
-import {
-  importCoco,
-  type CocoImportOptions,
-  type CocoImportResult,
-} from '../../shared/import/coco';
-import { parseJson } from '../../shared/model/validate';
-import { safeProjectId } from '../../shared/store/segments';
-import { StoreWriter } from '../../shared/store/writer';
-import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from '../s3-server';
+import { createS3Client } from '../shared/aws/s3';
+import { importCoco, type CocoImportOptions, type CocoImportResult } from '../shared/import/coco';
+import { parseJson } from '../shared/model/validate';
+import { safeProjectId } from '../shared/store/segments';
+import { StoreWriter } from '../shared/store/writer';
+import { LOCAL_BUCKETS, LOCAL_CREDENTIALS, readLocalEndpoints } from '../local/endpoints';
 
 export interface ImportCocoArgs extends Omit<CocoImportOptions, 'now'> {
   images: string;
@@ -18,15 +13,6 @@ export interface ImportCocoArgs extends Omit<CocoImportOptions, 'now'> {
   /** The data bucket; with no endpoint, a bucket on AWS through the default credentials. */
   bucket?: string;
   s3Endpoint?: string;
-}
-
-/** The local S3 server's endpoint as `npm start` wrote it. */
-function localS3Endpoint(file = '.local/endpoints.json'): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { s3: string }).s3;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -37,7 +23,7 @@ export async function runImportCoco(args: ImportCocoArgs): Promise<CocoImportRes
   // A project id that keys or group names cannot hold is refused before anything else is looked at.
   safeProjectId(args.projectId);
   const onAws = args.bucket !== undefined && args.s3Endpoint === undefined;
-  const endpoint = onAws ? undefined : (args.s3Endpoint ?? localS3Endpoint());
+  const endpoint = onAws ? undefined : (args.s3Endpoint ?? readLocalEndpoints()?.s3);
   if (!onAws && !endpoint)
     throw new Error(
       'no local S3 server found: run `npm start` first, or pass --s3-endpoint, or --bucket for AWS',

@@ -5,7 +5,7 @@ import { ValidationError } from '../../../shared/errors';
 import { imageFormat, importCoco, type StoreSink } from '../../../shared/import/coco';
 import type { Annotation, DatasetItem, Task } from '../../../shared/model/types';
 import { StoreWriter } from '../../../shared/store/writer';
-import { runImportCoco } from '../../../local/cli/import-coco';
+import { runImportCoco } from '../../../cli/import-coco';
 
 function memorySink() {
   const written: {
