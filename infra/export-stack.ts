@@ -300,7 +300,8 @@ export class ExportStack extends Stack {
     }
     fns.api.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['states:DescribeExecution'],
+        // Describe to reconcile an export with its execution, Stop to cancel it.
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
         resources: [
           this.formatArn({
             service: 'states',

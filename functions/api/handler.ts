@@ -5,6 +5,8 @@ import { callerFromClaims } from '../../shared/api/auth';
 import { parseJsonBody } from '../../shared/api/body';
 import { errorResponse } from '../../shared/api/errors';
 import { routeApiRequest, type ApiDeps } from '../../shared/api/router';
+import { announceDeps } from '../../shared/aws/deps';
+import { announceEnd } from '../../shared/exports/announce';
 import { startDepsFromEnv } from '../../shared/exports/deps';
 import { errorFields, observeApi } from '../../shared/observability/middleware';
 import { logger } from '../../shared/observability/index';
@@ -58,4 +60,7 @@ export function createApiHandler(deps: () => ApiDeps) {
     });
 }
 
-export const handler = createApiHandler(startDepsFromEnv);
+export const handler = createApiHandler(() => ({
+  ...startDepsFromEnv(),
+  announce: (record) => announceEnd(announceDeps(), record),
+}));

@@ -48,7 +48,7 @@ export function exportEventDetail(record: ExportRecord): ExportEventDetail {
 export function eventTypeOf(record: Pick<ExportRecord, 'status'>): string | undefined {
   if (record.status === 'SUCCEEDED') return EVENT_TYPES.succeeded;
   if (record.status === 'FAILED') return EVENT_TYPES.failed;
-  if ((record.status as string) === 'CANCELLED') return EVENT_TYPES.cancelled;
+  if (record.status === 'CANCELLED') return EVENT_TYPES.cancelled;
   return undefined;
 }
 

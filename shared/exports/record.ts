@@ -5,7 +5,7 @@ import { recordKeys } from '../store/keys';
 import type { TaskType } from '../model/types';
 import type { Encryption, ExportRequest, ExportType } from './request';
 
-export const EXPORT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const EXPORT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /** One row of the exports table (DESIGN §12). Never holds the password. */

@@ -29,7 +29,7 @@ export function countEnded(record: ExportRecord): void {
     const code = record.error?.code ?? 'Unknown';
     countWith(METRIC.exportsFailed, { format, code });
     if (!INPUT_FAULTS.has(code)) metrics.addMetric(METRIC.serviceFailures, MetricUnit.Count, 1);
-  } else if ((record.status as string) === 'CANCELLED') {
+  } else if (record.status === 'CANCELLED') {
     countWith(METRIC.exportsCancelled, { format });
   }
 }
