@@ -227,19 +227,28 @@ export class ExportStack extends Stack {
         write: ['work/'],
       });
     }
-    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    // Package, record-failure and api (cancel) end exports: a request object's status follows.
+    const requestStatus = 'requests/*/*.status.json';
+    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', {
+      read: ['projects/'],
+      write: [requestStatus],
+    });
     bindBucket(fns.package, exportBucket, 'EXPORT_BUCKET', {
       read: ['work/', 'secrets/', record],
       write: ['exports/'],
-      delete: ['work/', 'secrets/'],
+      // An archive finished after its export was cancelled is removed, not offered.
+      delete: ['work/', 'secrets/', 'exports/*/*/*.zip'],
     });
-    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET');
+    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET', { write: [requestStatus] });
     bindBucket(fns['record-failure'], exportBucket, 'EXPORT_BUCKET', {
       read: [record],
       write: [record],
       delete: ['work/', 'secrets/'],
     });
-    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', {
+      read: ['projects/'],
+      write: [requestStatus],
+    });
     bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
       read: ['exports/'],
       write: ['exports/', 'secrets/'],

@@ -34,17 +34,28 @@ export function pipelineDeps(): PipelineDeps {
 
 let announcing: { key: string; deps: AnnounceDeps } | undefined;
 
-/** Where ended exports are announced: EVENT_BUS_NAME (the account's default bus if unset). */
+/**
+ * Where ended exports are announced: EVENT_BUS_NAME (the account's default bus if unset), and the
+ * data bucket's request status objects.
+ */
 export function announceDeps(env: NodeJS.ProcessEnv = process.env): AnnounceDeps {
   const eventBusName = env.EVENT_BUS_NAME || 'default';
+  const config = readConfig(env);
   const key = JSON.stringify([
     eventBusName,
+    config.dataBucket,
     env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? env.AWS_ENDPOINT_URL ?? '',
+    env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? '',
   ]);
   if (announcing?.key !== key) {
     announcing = {
       key,
-      deps: { events: tracer.captureAWSv3Client(createEventsClient(env)), eventBusName },
+      deps: {
+        events: tracer.captureAWSv3Client(createEventsClient(env)),
+        eventBusName,
+        s3: tracer.captureAWSv3Client(createS3Client(env)),
+        dataBucket: config.dataBucket,
+      },
     };
   }
   return announcing.deps;

@@ -28,6 +28,8 @@ export interface ExportRecord {
   archive: { key: string; bytes: number; sha256: string; files: number } | null;
   counts: { items: number; annotations: number } | null;
   warnings: string[];
+  /** The request object's name (`requests/{projectId}/{name}.json`) of an export started by one. */
+  requestName?: string;
   error: { code: string; message: string; details: string[] } | null;
 }
 

@@ -33,6 +33,7 @@ export async function startExport(
   projectId: string,
   body: unknown,
   exportId?: string,
+  requestName?: string,
 ): Promise<ExportRecord> {
   const request = validateRequest(body);
   const now = deps.now?.() ?? new Date();
@@ -62,6 +63,7 @@ export async function startExport(
     counts: null,
     warnings: [],
     error: null,
+    ...(requestName === undefined ? {} : { requestName }),
   };
   if (request.password) {
     await putText(

@@ -26,8 +26,9 @@ async function keysUnder(prefix: string): Promise<string[]> {
 beforeAll(async () => {
   stack = await startTestStack({
     stepFunctions: {
-      // Package times out after 2 seconds here (900 in the ASL), so that a timeout is quick.
-      taskTimeoutSeconds: { Package: 2 },
+      // Package times out after 10 seconds here (900 in the ASL), so that a timeout is quick, yet
+      // far beyond what packaging the sample takes on a loaded machine.
+      taskTimeoutSeconds: { Package: 10 },
       beforeTask: async (state, event) => {
         const { exportId } = event as { exportId: string };
         const name = names.get(exportId) ?? '';
@@ -117,8 +118,11 @@ describe('the state machine under injected faults', () => {
   });
 
   it('records a Task timeout with its own reason, naming the execution', async () => {
+    let slept: Promise<unknown> = Promise.resolve();
     faults.set('slow', async (state) => {
-      if (state === 'Package') await new Promise((resolve) => setTimeout(resolve, 3_000));
+      if (state !== 'Package') return;
+      slept = new Promise((resolve) => setTimeout(resolve, 12_000));
+      await slept;
     });
     const record = await exportNamed('slow');
     expect(record.status).toBe('FAILED');
@@ -126,6 +130,10 @@ describe('the state machine under injected faults', () => {
     expect(record.error?.message).toMatch(/time limit/);
     expect(record.error?.message).toContain(`execution:annotation-export:${record.id}`);
     expect(record.archive).toBeNull();
+    // The timed-out step runs on (as a Lambda does) and finds its export closed; it ends here.
+    await slept;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await leftBehind(record)).toEqual([]);
   });
 
   it('leaves no archive, staged work or password when package fails half-way', async () => {
