@@ -409,6 +409,7 @@ function defineImportCoco(program: Command, context: Context): void {
     .addOption(projectOption())
     .addOption(
       new Option('--task-type <type>', 'the task type (default: from the file)').choices([
+        'classification',
         'object_detection',
         'instance_segmentation',
       ]),
@@ -442,7 +443,7 @@ async function importCocoCommand(options: ImportOptions, { print, printJson }: C
   });
   if (options.json) return printJson(result);
   print(
-    `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons)`,
+    `imported project ${result.project.id}: dataset ${result.dataset.id} (${result.items} images), task ${result.task.id} (${result.task.type}, ${result.task.classes.length} classes, ${result.boxes} boxes, ${result.polygons} polygons, ${result.masks} masks, ${result.tags} labels)`,
   );
   for (const warning of result.warnings) print(`  warning: ${warning}`);
 }

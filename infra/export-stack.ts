@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { bindBucket } from './constructs/bucket-access';
 import { ExportApi } from './constructs/export-api';
 import { ExportFunction, type ExportFunctionProps } from './constructs/export-function';
+import { ExportSite } from './constructs/export-site';
 import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
 import { taskTimeouts } from '../shared/pipeline/timeouts';
 import { PrivateBucket } from './constructs/private-bucket';
@@ -305,6 +306,8 @@ export class ExportStack extends Stack {
     );
     for (const starter of [fns.api, fns['s3-request']]) {
       starter.handler.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+      // Records say when the `exports/` lifecycle rule removes them (`expires_at`).
+      starter.handler.addEnvironment('EXPORT_RETENTION_DAYS', String(settings.exportRetentionDays));
       this.stateMachine.grantStartExecution(starter.role);
     }
     fns.api.role.addToPrincipalPolicy(
@@ -363,6 +366,15 @@ export class ExportStack extends Stack {
       removalPolicy,
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
       webAclArn: settings.webAclArn,
+    });
+
+    // ---- The exports tab -----------------------------------------------------------------
+    new ExportSite(this, 'Site', {
+      api: api.api,
+      userPool,
+      accessLogs,
+      logRetention: settings.logRetentionDays,
+      removalPolicy,
     });
 
     const monitoring = new Monitoring(this, 'Monitoring', {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { routeOfPath } from '../shared/api/routes';
+import type { WebFile } from '../web/build';
 import { lambdaContext } from './lambda-context';
 import { invokeScoped } from './lambda-runtime';
 
@@ -20,6 +21,8 @@ export interface LocalApiOptions {
   host?: string;
   /** The `cognito:groups` claim of the local dev identity: `admin` may touch every project. */
   groups?: string;
+  /** The web page's files, served at their paths (`/` is `/index.html`) on the API's origin. */
+  site?: { files: WebFile[]; headers: Record<string, string> };
 }
 
 /** Bodies beyond this are cut off here; the handler itself refuses anything over 64 KB. */
@@ -33,6 +36,14 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
     if (size <= READ_LIMIT) chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** The site file a GET or HEAD asks for; API routes always go to the API. */
+function siteFile(method: string, url: URL, site: LocalApiOptions['site']): WebFile | undefined {
+  if (!site || (method !== 'GET' && method !== 'HEAD') || routeOfPath(url.pathname))
+    return undefined;
+  const path = url.pathname === '/' ? '/index.html' : url.pathname;
+  return site.files.find((f) => f.path === path);
 }
 
 /**
@@ -107,6 +118,17 @@ export async function startApiServer(
     void (async () => {
       try {
         const url = new URL(request.url ?? '/', `http://${host}`);
+        const file = siteFile(request.method ?? 'GET', url, options.site);
+        if (file) {
+          response.writeHead(200, {
+            ...options.site!.headers,
+            'content-type': file.contentType,
+            'content-length': String(file.body.byteLength),
+            'cache-control': 'no-cache',
+          });
+          response.end(request.method === 'HEAD' ? undefined : file.body);
+          return;
+        }
         const body = await readBody(request);
         const event = proxyEvent(request.method ?? 'GET', url, request.headers, body, groups);
         const context = lambdaContext('api', {

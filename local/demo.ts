@@ -84,6 +84,24 @@ async function main(): Promise<void> {
       note: `password ${password}`,
     });
 
+    // YOLO for Ultralytics with a held-out validation subset: `yolo train data=data.yaml` as is.
+    runs.push({
+      label: 'yolo_ultralytics:split',
+      task: `${detection.name} (${detection.type})`,
+      request: {
+        type: 'both',
+        taskId: detection.id,
+        format: 'yolo_ultralytics',
+        split: {
+          subsets: [
+            { name: 'train', percent: 80 },
+            { name: 'val', percent: 20 },
+          ],
+          seed: 0,
+        },
+      },
+    });
+
     const rows: Row[] = [];
     const header: Row = {
       task: 'task',

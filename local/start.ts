@@ -13,6 +13,7 @@ import type { S3Event } from 'aws-lambda';
 import { handler as apiHandler } from '../functions/api/handler';
 import { handler as s3RequestHandler } from '../functions/s3-request/handler';
 import { listKeys } from '../shared/aws/s3';
+import { buildWeb, configFile, contentSecurityPolicy } from '../web/build';
 import { invokeScoped } from './lambda-runtime';
 import { startApiServer, type LocalApiServer } from './api-server';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints';
@@ -93,7 +94,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       log(`seeded the sample project "${sample.project.id}"`);
     }
   }
-  const api = await startApiServer(apiHandler, { port: options.port ?? 0 });
+  const api = await startApiServer(apiHandler, { port: options.port ?? 0, site: localSite() });
   return {
     stack,
     api,
@@ -104,6 +105,22 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       await api.close();
       while (pending.size > 0) await Promise.all([...pending]);
       await stack.stop();
+    },
+  };
+}
+
+/**
+ * The exports tab on the API's own origin, with the security headers CloudFront sends deployed.
+ * No sign-in: the local dev identity needs no token.
+ */
+export function localSite() {
+  return {
+    files: [...buildWeb(), configFile({ apiBase: '', auth: null })],
+    headers: {
+      'content-security-policy': contentSecurityPolicy(),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
     },
   };
 }
@@ -136,6 +153,7 @@ async function main(): Promise<void> {
   await mkdir(dirname(resolve(ENDPOINTS_FILE)), { recursive: true });
   await writeFile(ENDPOINTS_FILE, JSON.stringify(endpoints, null, 2));
   console.log(`annotation-export is running locally (Ctrl-C stops it)
+  Web page        ${endpoints.api}/   (the exports tab)
   API             ${endpoints.api}   (dev identity: admin of every project)
   S3              ${endpoints.s3}   buckets ${endpoints.dataBucket}, ${endpoints.exportBucket}
   Step Functions  ${endpoints.stepFunctions}

@@ -1,3 +1,4 @@
+import { rleOutlines } from './masks/rle';
 import type { Annotation, Box, Point, Rings } from './model/types';
 
 /** Axis-aligned bounds in continuous pixel coordinates. */
@@ -29,10 +30,14 @@ export function boxCorners(box: Box): Point[] {
   }));
 }
 
-/** The rings an annotation covers: a box's (rotated) rectangle, a polygon's parts, nothing for a Tag. */
+/**
+ * The rings an annotation covers: a box's (rotated) rectangle, a polygon's parts, a mask's
+ * outlines along pixel edges (its holes filled), nothing for a Tag.
+ */
 export function annotationRings(annotation: Annotation): Rings {
   if (annotation.type === 'Box' && annotation.box) return [boxCorners(annotation.box)];
   if (annotation.type === 'Poly' && annotation.poly) return annotation.poly;
+  if (annotation.type === 'Mask' && annotation.mask) return rleOutlines(annotation.mask);
   return [];
 }
 
@@ -115,6 +120,26 @@ export function clipRing(ring: Point[], width: number, height: number): Point[] 
   return output;
 }
 
+/**
+ * Whether every vertex lies on one line (or on one point): such a ring encloses nothing. The
+ * shoelace area alone would not do, as a symmetric bow tie has none yet covers pixels.
+ */
+export function collinear(ring: Point[]): boolean {
+  const origin = ring[0];
+  if (!origin) return true;
+  const other = ring.find((p) => p.x !== origin.x || p.y !== origin.y);
+  if (!other) return true;
+  const dx = other.x - origin.x;
+  const dy = other.y - origin.y;
+  // Relative to the lengths involved, so that float noise in collinear input still counts as a line.
+  return ring.every((p) => {
+    const px = p.x - origin.x;
+    const py = p.y - origin.y;
+    const scale = (Math.abs(px) + Math.abs(py)) * (Math.abs(dx) + Math.abs(dy));
+    return Math.abs(px * dy - py * dx) <= 1e-9 * scale;
+  });
+}
+
 export function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }
@@ -135,8 +160,8 @@ export interface PlacedGeometry {
 
 /**
  * The rings an annotation fills, under the rules every format shares (DESIGN §16): null for a Tag
- * (no geometry), `{ skipped }` with the reason for a zero-area box or a polygon of fewer than 3
- * points. Rings are not clipped.
+ * (no geometry), `{ skipped }` with the reason for a zero-area box, a polygon of fewer than 3
+ * points or of no area (collinear points), or an empty mask. Rings are not clipped.
  */
 export function fillableRings(annotation: Annotation): Rings | { skipped: string } | null {
   if (annotation.type === 'Tag') return null;
@@ -147,9 +172,24 @@ export function fillableRings(annotation: Annotation): Rings | { skipped: string
   ) {
     return { skipped: 'zero-area box skipped' };
   }
+  if (annotation.type === 'Mask') {
+    const outlines = annotationRings(annotation);
+    return outlines.length > 0 ? outlines : { skipped: 'empty mask skipped' };
+  }
   const rings = annotationRings(annotation).filter((ring) => ring.length >= 3);
   if (rings.length === 0) return { skipped: 'polygon with fewer than 3 points skipped' };
-  return rings;
+  const withArea = rings.filter((ring) => !collinear(ring));
+  if (withArea.length === 0) return { skipped: 'zero-area polygon (collinear points) skipped' };
+  return withArea;
+}
+
+/** Why a mask annotation does not fit its image, or null when its size is the image's. */
+export function maskSizeProblem(annotation: Annotation, width: number, height: number) {
+  if (annotation.type !== 'Mask' || !annotation.mask) return null;
+  const [maskHeight, maskWidth] = annotation.mask.size;
+  return maskWidth === width && maskHeight === height
+    ? null
+    : `mask of ${maskWidth}x${maskHeight} on an image of ${width}x${height} skipped`;
 }
 
 /**
@@ -161,6 +201,8 @@ export function placeGeometry(
   width: number,
   height: number,
 ): PlacedGeometry | { skipped: string } | null {
+  const sizeProblem = maskSizeProblem(annotation, width, height);
+  if (sizeProblem) return { skipped: sizeProblem };
   const rings = fillableRings(annotation);
   if (rings === null || 'skipped' in rings) return rings;
   const bounds = clippedBounds(rings, width, height);

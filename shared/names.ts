@@ -77,16 +77,21 @@ export function safeName(name: string): string {
   return fit(replaced.slice(0, replaced.length - ext.length), '', ext);
 }
 
-/** The name without its last extension: `a.b.png` → `a.b`. */
+/** Whitespace runs as `_`: for names that whitespace-separated formats write into their lines. */
+export function withoutWhitespace(name: string): string {
+  return name.replace(/\s+/g, '_');
+}
+
+/** The name without its last extension: `a.b.png` → `a.b` (in a path, of its last segment only). */
 export function stem(name: string): string {
   const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(0, dot) : name;
+  return dot > name.lastIndexOf('/') + 1 ? name.slice(0, dot) : name;
 }
 
 /** The last extension without its dot, lower case, or '' when there is none. */
 export function extension(name: string): string {
   const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  return dot > name.lastIndexOf('/') + 1 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
 /**
@@ -94,25 +99,58 @@ export function extension(name: string): string {
  * folders are): a repeat becomes `name (2).ext`, `name (3).ext`. Stems stay unique too, because
  * per-item annotation files are named after the stem (`cat.jpg` and `cat.png` would both write
  * `cat.xml`): the second becomes `cat (2).png`.
+ *
+ * With `keepFolders` (item names), a name that is a relative path (`batch_1/000006.jpg`, as COCO
+ * files from image trees have) keeps
+ * its folders, each segment made safe, so that an export matches the user's image tree. It is
+ * flattened to one safe name instead when a segment is empty, `.` or `..`, or when a folder would
+ * be a file name handed out already (or the other way round).
  */
 export class UniqueNames {
   private readonly names = new Set<string>();
   private readonly stems = new Set<string>();
+  /** Folders that kept paths create, lower case, each with its parents: `a`, `a/b`. */
+  private readonly folders = new Set<string>();
+
+  constructor(private readonly options: { keepFolders?: boolean } = {}) {}
 
   claim(name: string): string {
-    const safe = safeName(name);
+    const path = this.keptPath(name);
+    const slash = path ? path.lastIndexOf('/') + 1 : 0;
+    const folder = path ? path.slice(0, slash) : '';
+    const safe = path ? path.slice(slash) : safeName(name);
     const base = stem(safe);
     const ext = safe.slice(base.length);
-    let candidate = safe;
-    for (
-      let n = 2;
-      this.names.has(candidate.toLowerCase()) || this.stems.has(stem(candidate).toLowerCase());
-      n++
-    ) {
-      candidate = fit(base, ` (${n})`, ext);
-    }
+    let candidate = folder + safe;
+    for (let n = 2; this.taken(candidate); n++) candidate = folder + fit(base, ` (${n})`, ext);
     this.names.add(candidate.toLowerCase());
     this.stems.add(stem(candidate).toLowerCase());
+    const segments = folder.toLowerCase().split('/').slice(0, -1);
+    segments.forEach((_, i) => this.folders.add(segments.slice(0, i + 1).join('/')));
     return candidate;
   }
+
+  private taken(candidate: string): boolean {
+    const lower = candidate.toLowerCase();
+    return this.names.has(lower) || this.stems.has(stem(lower)) || this.folders.has(lower);
+  }
+
+  /** The name as a path of safe segments, or null when it has no folders or cannot keep them. */
+  private keptPath(name: string): string | null {
+    if (!this.options.keepFolders || !name.includes('/')) return null;
+    const raw = name.split('/');
+    if (raw.some((segment) => segment === '' || segment === '.' || segment === '..')) return null;
+    const segments = raw.map(safeName);
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join('/').toLowerCase();
+      if (this.names.has(folder)) return null;
+    }
+    return segments.join('/');
+  }
+}
+
+/** `{project}-{task}-{format}-{yyyyMMdd-HHmm}` (DESIGN §5), in UTC; the web page shows the same name before it sends it. */
+export function generatedName(parts: Array<string | undefined>, at: Date): string {
+  const stamp = at.toISOString().replace(/-/g, '').replace('T', '-').replace(/:/g, '').slice(0, 13);
+  return [...parts.filter((p): p is string => Boolean(p)), stamp].join('-').slice(0, 128);
 }

@@ -140,7 +140,9 @@ export class ExportApi extends Construct {
     const projectPath = { 'method.request.path.projectId': true };
 
     add(this.api.root.addResource('formats'), 'GET');
-    const project = this.api.root.addResource('projects').addResource('{projectId}');
+    const projects = this.api.root.addResource('projects');
+    add(projects, 'GET');
+    const project = projects.addResource('{projectId}');
     add(project.addResource('tasks'), 'GET', { requestParameters: projectPath });
     const exports = project.addResource('exports');
     add(exports, 'GET', {

@@ -9,6 +9,7 @@ import type { TableDeps } from '../exports/table';
 import { formatTable } from '../formats/index';
 import { projectIdProblem, segmentProblem } from '../store/segments';
 import { requireIdentity, requireProject, type Caller } from './auth';
+import { callerProjects } from './projects';
 import { matchRoute } from './routes';
 import { projectTasks } from './tasks';
 
@@ -56,6 +57,18 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
   if (route === 'formats') {
     requireIdentity(request.caller);
     return { statusCode: 200, body: { formats: formatTable() } };
+  }
+  if (route === 'projects') {
+    requireIdentity(request.caller);
+    return {
+      statusCode: 200,
+      body: await callerProjects(
+        deps.s3,
+        deps.dataBucket,
+        request.caller,
+        (id) => projectIdProblem(id) === undefined,
+      ),
+    };
   }
   const projectId = params.projectId!;
   checkPathParameter('projectId', projectId, projectIdProblem(projectId));

@@ -4,6 +4,7 @@ import { MethodNotAllowedError } from './errors';
 /** The REST resources of DESIGN §12, as API Gateway names them in `event.resource`. */
 export const ROUTES = {
   formats: '/formats',
+  projects: '/projects',
   tasks: '/projects/{projectId}/tasks',
   exports: '/projects/{projectId}/exports',
   oneExport: '/projects/{projectId}/exports/{exportId}',
@@ -13,6 +14,7 @@ export type RouteName = keyof typeof ROUTES;
 
 export const ROUTE_METHODS: Record<RouteName, string[]> = {
   formats: ['GET'],
+  projects: ['GET'],
   tasks: ['GET'],
   exports: ['GET', 'POST'],
   oneExport: ['GET', 'DELETE'],

@@ -29,6 +29,7 @@ export function startDepsFromEnv(env: NodeJS.ProcessEnv = process.env): StartDep
         dataBucket: config.dataBucket,
         exportBucket: config.exportBucket,
         stateMachineArn: config.stateMachineArn,
+        retentionDays: config.exportRetentionDays,
       },
     };
   }

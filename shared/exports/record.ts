@@ -31,6 +31,21 @@ export interface ExportRecord {
   /** The request object's name (`requests/{projectId}/{name}.json`) of an export started by one. */
   requestName?: string;
   error: { code: string; message: string; details: string[] } | null;
+  /** When S3 removes the archive and the record (the retention setting); null on older records. */
+  expires_at?: string | null;
+}
+
+/** The retention of `exports/` when no setting says otherwise (the stack's default). */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/**
+ * When a lifecycle rule of `days` removes what was written at `createdAt`: S3 adds the days to the
+ * object's creation time and rounds up to the next midnight UTC.
+ */
+export function expiresAt(createdAt: Date, days: number): string {
+  const at = new Date(createdAt.getTime() + days * 86_400_000);
+  const midnight = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1);
+  return new Date(midnight).toISOString();
 }
 
 /** The export bucket's key layout lives with every other key layout. */

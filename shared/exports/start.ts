@@ -3,9 +3,16 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { deleteKey, putText } from '../aws/s3';
 import { startExecution } from '../aws/sfn';
 import { formatFor } from '../formats/index';
+import { generatedName } from '../names';
 import { StoreReader } from '../store/reader';
 import { newExportId } from './ids';
-import { recordKeys, RecordStore, type ExportRecord } from './record';
+import {
+  DEFAULT_RETENTION_DAYS,
+  expiresAt,
+  recordKeys,
+  RecordStore,
+  type ExportRecord,
+} from './record';
 import { validateRequest, withoutPassword } from './request';
 
 export interface StartDeps {
@@ -14,13 +21,9 @@ export interface StartDeps {
   dataBucket: string;
   exportBucket: string;
   stateMachineArn: string;
+  /** Days `exports/` keeps an archive and its record (the stack's exportRetentionDays). */
+  retentionDays?: number;
   now?: () => Date;
-}
-
-/** `{project}-{task}-{format}-{yyyyMMdd-HHmm}` (DESIGN §5). */
-export function generatedName(parts: Array<string | undefined>, at: Date): string {
-  const stamp = at.toISOString().replace(/-/g, '').replace('T', '-').replace(/:/g, '').slice(0, 13);
-  return [...parts.filter((p): p is string => Boolean(p)), stamp].join('-').slice(0, 128);
 }
 
 /**
@@ -63,6 +66,7 @@ export async function startExport(
     counts: null,
     warnings: [],
     error: null,
+    expires_at: expiresAt(now, deps.retentionDays ?? DEFAULT_RETENTION_DAYS),
     ...(requestName === undefined ? {} : { requestName }),
   };
   if (request.password) {

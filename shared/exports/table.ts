@@ -42,6 +42,12 @@ export interface ExportRow {
   bytes: number | null;
   download_url?: string;
   error: ExportRecord['error'];
+  /** The datasets asked for; null: every dataset of the task. */
+  datasetIds: string[] | null;
+  subsets: Array<{ name: string; percent: number }> | null;
+  /** The archive's encryption; null: no password. */
+  encryption: ExportRecord['encryption'];
+  expires_at: string | null;
 }
 
 /** An export as GET /exports/{id} shows it: the whole record with the row's live fields. */
@@ -160,6 +166,10 @@ export function rowOf(view: ExportView): ExportRow {
     bytes: view.bytes,
     ...(view.download_url ? { download_url: view.download_url } : {}),
     error: view.error,
+    datasetIds: view.request.datasetIds ?? null,
+    subsets: view.request.split?.subsets ?? null,
+    encryption: view.encryption,
+    expires_at: view.expires_at ?? null,
   };
 }
 

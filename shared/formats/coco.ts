@@ -1,5 +1,6 @@
 import { placeGeometry } from '../geometry';
 import { countPixels } from '../masks/rasterise';
+import { encodeRleString, rleArea } from '../masks/rle';
 import type { Annotation, MetaData, Task } from '../model/types';
 import type {
   ExportItem,
@@ -23,16 +24,32 @@ export interface CocoImage {
   attributes?: MetaData;
 }
 
+/** A mask as pycocotools' encode writes it: size [height, width] and the compressed counts. */
+export interface CocoRle {
+  size: [number, number];
+  counts: string;
+}
+
 export interface CocoAnnotation {
   image_id: number;
   id: number;
   category_id: number;
-  segmentation: number[][];
+  /** Polygons `[[x1,y1,x2,y2,...],...]`, or the RLE of a Mask annotation. */
+  segmentation: number[][] | CocoRle;
   area: number;
   bbox: [number, number, number, number];
-  iscrowd: 0;
+  iscrowd: 0 | 1;
   attributes?: MetaData;
 }
+
+/** COCO's licenses list: images point at it with `license`; the store knows no licences. */
+export interface CocoLicense {
+  id: number;
+  name: string;
+  url: string;
+}
+
+export const COCO_LICENSES: CocoLicense[] = [{ id: 0, name: 'unspecified', url: '' }];
 
 export interface CocoCategory {
   supercategory: string;
@@ -64,7 +81,8 @@ export function cocoCategories(task: Task): CocoCategory[] {
   return [...task.classes]
     .sort((a, b) => a.id - b.id)
     .map((c) => ({
-      supercategory: c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? ''),
+      supercategory:
+        c.supercategory ?? (c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? '')),
       id: c.id,
       name: c.name,
     }));
@@ -94,32 +112,37 @@ export function toCocoAnnotation(
     return null;
   }
   const { rings, clipped, bounds } = placed;
+  const mask = annotation.type === 'Mask' ? annotation.mask : null;
   return {
     image_id: ids.image,
     id: ids.annotation,
     category_id: annotation.class_id,
-    segmentation: clipped.map((ring) => ring.flatMap((p) => [round(p.x), round(p.y)])),
-    area: countPixels(rings, width, height),
+    segmentation: mask
+      ? { size: mask.size, counts: encodeRleString(mask.counts) }
+      : clipped.map((ring) => ring.flatMap((p) => [round(p.x), round(p.y)])),
+    area: mask ? rleArea(mask.counts) : countPixels(rings, width, height),
     bbox: [
       round(bounds.xMin),
       round(bounds.yMin),
       round(bounds.xMax - bounds.xMin),
       round(bounds.yMax - bounds.yMin),
     ],
-    iscrowd: 0,
+    iscrowd: annotation.is_crowd ? 1 : 0,
   };
 }
 
 interface CocoDocument {
   info: { description: string; date_created: string };
+  licenses: CocoLicense[];
   images: CocoImage[];
   categories: CocoCategory[];
   annotations: CocoAnnotation[];
 }
 
-function header(context: FormatContext): Pick<CocoDocument, 'info' | 'categories'> {
+function header(context: FormatContext): Pick<CocoDocument, 'info' | 'licenses' | 'categories'> {
   return {
     info: { description: context.exportName, date_created: context.createdAt },
+    licenses: COCO_LICENSES,
     categories: cocoCategories(context.task),
   };
 }
@@ -147,7 +170,16 @@ async function* renderCoco(input: RenderInput, attributes: boolean): AsyncIterab
 
 function renderVideo(input: RenderInput, item: ExportItem, attributes: boolean): RenderedFile {
   const document: CocoDocument = { ...header(input), images: [], annotations: [] };
-  const frames = item.frames.length > 0 ? item.frames : [{ index: 0, key: '', ext: 'png' }];
+  // Frames are the video's frame files; a renderer given none (tests) takes num_frames of them.
+  const frames =
+    item.frames.length > 0
+      ? item.frames
+      : Array.from({ length: item.item.num_frames }, (_, index) => ({
+          index,
+          key: '',
+          ext: 'png',
+        }));
+  const frameIndices = new Set(frames.map((f) => f.index));
   for (const frame of frames) {
     const image: CocoImage = {
       license: 0,
@@ -160,6 +192,13 @@ function renderVideo(input: RenderInput, item: ExportItem, attributes: boolean):
     document.images.push(image);
   }
   for (const annotation of item.annotations) {
+    // An image_id must name an image of the file: an annotation past the video's frames is skipped.
+    if (!frameIndices.has(annotation.frame_index)) {
+      input.warn(
+        `${item.name} frame ${annotation.frame_index}: frame is not in the video; annotation skipped`,
+      );
+      continue;
+    }
     pushAnnotations(document, input, item, [annotation], annotation.frame_index, attributes);
   }
   return { path: `${item.name}.json`, body: JSON.stringify(document) };
@@ -198,8 +237,8 @@ export const cocoMerge: MergeRule = {
   matches: (path) => path === COCO_FILE,
   async *merge(parts: () => AsyncIterable<Part>, context: FormatContext) {
     const head = header(context);
-    // Same key order as a single shard's file: info, categories, images, annotations.
-    yield `{"info":${JSON.stringify(head.info)},"categories":${JSON.stringify(head.categories)},"images":[`;
+    // Same key order as a single shard's file: info, licenses, categories, images, annotations.
+    yield `{"info":${JSON.stringify(head.info)},"licenses":${JSON.stringify(head.licenses)},"categories":${JSON.stringify(head.categories)},"images":[`;
     let imageOffset = 0;
     const offsets: number[] = [];
     let first = true;

@@ -9,6 +9,7 @@ import { masks } from './masks';
 import { pascalVoc } from './pascal-voc';
 import { yoloDarknet } from './yolo-darknet';
 import { yoloKeras } from './yolo-keras';
+import { yoloUltralytics } from './yolo-ultralytics';
 import type { Format, MaskKind } from './types';
 
 /**
@@ -24,6 +25,7 @@ export const FORMATS: readonly Format[] = [
   pascalVoc,
   yoloDarknet,
   yoloKeras,
+  yoloUltralytics,
   kitti,
 ];
 

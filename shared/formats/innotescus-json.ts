@@ -32,6 +32,9 @@ export function toInnotescusAnnotation(annotation: Annotation): InnotescusAnnota
     instance_id: annotation.instance_id,
     box: annotation.box,
     poly: annotation.poly,
+    // Masks and crowd flags only where the store has them, so that other files stay as they were.
+    ...(annotation.mask ? { mask: annotation.mask } : {}),
+    ...(annotation.is_crowd ? { is_crowd: true } : {}),
     is_open: annotation.is_open,
     annotators: annotation.annotators,
     meta_data: annotation.meta_data,

@@ -110,9 +110,16 @@ export function annotationPlace(item: ExportItem, annotation: Annotation): strin
 }
 
 /**
+ * Boxes under one pixel wide or high (after clipping) carry no pixel a detector could learn from,
+ * and VOC's 1-based inclusive pixels cannot even write them (`xmin == xmax` is a whole pixel):
+ * every box format (VOC, KITTI, the YOLOs) skips them with a warning, so that they agree.
+ */
+export const MIN_BOX_PIXELS = 1;
+
+/**
  * The objects of an item a box format writes, in stored order: every annotation with geometry
- * left inside the image, with its class. Tags are passed over; skipped geometry is reported
- * through `input.warn`.
+ * left inside the image, with its class. Tags are passed over; skipped geometry (and boxes under
+ * MIN_BOX_PIXELS) is reported through `input.warn`.
  */
 export function placedObjects(
   input: RenderInput,
@@ -128,7 +135,40 @@ export function placedObjects(
       input.warn(`${where}: ${placed.skipped}`);
       continue;
     }
+    const { bounds } = placed;
+    if (bounds.xMax - bounds.xMin < MIN_BOX_PIXELS || bounds.yMax - bounds.yMin < MIN_BOX_PIXELS) {
+      input.warn(`${where}: box under one pixel wide or high skipped`);
+      continue;
+    }
     objects.push({ annotation, placed, cls: lookup(annotation, where) });
   }
   return objects;
+}
+
+/** Which subsets a trainer's `train`, `val` and `test` entries name (README, trainer layouts). */
+export interface TrainerSplits {
+  train: string;
+  val: string;
+  test: string | null;
+}
+
+const VAL_NAMES = ['val', 'valid', 'validation'];
+
+/**
+ * Without a split every item is in one subset, `train`, and validation points at it too. With a
+ * split: `train` is the subset named so (else the first), `val` the one named val, valid or
+ * validation (else the first other subset that is not `test`, else `test`, else train itself),
+ * `test` the one named test when it is not val already. Only subsets that hold items count: a trainer fails on an empty folder.
+ */
+export function trainerSplits(subsets: string[] | null | undefined): TrainerSplits {
+  if (!subsets || subsets.length === 0) return { train: 'train', val: 'train', test: null };
+  const train = subsets.includes('train') ? 'train' : subsets[0]!;
+  const others = subsets.filter((s) => s !== train);
+  const val =
+    others.find((s) => VAL_NAMES.includes(s)) ??
+    others.find((s) => s !== 'test') ??
+    others[0] ??
+    train;
+  const test = others.includes('test') && val !== 'test' ? 'test' : null;
+  return { train, val, test };
 }

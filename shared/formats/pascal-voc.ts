@@ -1,8 +1,15 @@
 import { clamp, truncation, type Bounds } from '../geometry';
-import { itemStem, placedObjects } from './merge';
+import { concatenate, itemStem, placedObjects, trainerSplits } from './merge';
 import type { ExportItem, Format, RenderInput, RenderedFile } from './types';
 
 export const VOC_EXTENSION = '.xml';
+/** VOC's subset lists, which Datumaro's and torchvision's VOC readers find the images by. */
+const IMAGE_SETS = /^ImageSets\/Main\/[a-z0-9_-]{1,32}\.txt$/;
+
+/** `ImageSets/Main/{subset}.txt`, `train.txt` without a split (README, trainer layouts). */
+export function imageSetPath(subset: string | null | undefined): string {
+  return `ImageSets/Main/${subset ?? trainerSplits(null).train}.txt`;
+}
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 /** The reference document's constant fields of an object. */
 const POSE = 'N/A';
@@ -87,9 +94,12 @@ function vocDocument(input: RenderInput, item: ExportItem): string {
 }
 
 async function* renderVoc(input: RenderInput): AsyncIterable<RenderedFile> {
+  const stems: string[] = [];
   for (const item of input.items) {
     yield { path: itemStem(item.name) + VOC_EXTENSION, body: vocDocument(input, item) };
+    stems.push(itemStem(item.name) + '\n');
   }
+  yield { path: imageSetPath(input.subset), body: stems.join('') };
 }
 
 export const pascalVoc: Format = {
@@ -98,5 +108,5 @@ export const pascalVoc: Format = {
   taskTypes: ['object_detection'],
   media: ['image'],
   render: renderVoc,
-  merges: [],
+  merges: [{ matches: (path) => IMAGE_SETS.test(path), merge: concatenate('').merge }],
 };

@@ -31,6 +31,13 @@ export interface RenderInput {
   /** The dataset's folder name in the archive (its name made safe, DESIGN §7); else dataset.name. */
   datasetFolder?: string;
   items: ExportItem[];
+  /** The subset these items belong to, or null without a split. */
+  subset?: string | null;
+  /**
+   * The export's subsets that hold items, in the request's order (null without a split): what
+   * trainer configuration files (data.yaml, obj.data) point at.
+   */
+  subsets?: string[] | null;
   maskKind?: MaskKind;
   /** Reports a skipped or altered annotation; package lists these in the manifest (DESIGN §16). */
   warn(message: string): void;
@@ -40,8 +47,12 @@ export interface RenderInput {
  * A file a renderer produces, relative to `annotations/{dataset}/`: either its bytes, or a source
  * object of the store that package copies in (video frames beside their masks).
  */
-export type RenderedFile =
-  { path: string; body: string | Uint8Array } | { path: string; source: string };
+export type RenderedFile = (
+  { path: string; body: string | Uint8Array } | { path: string; source: string }
+) & {
+  /** The path is relative to the archive root, not to `annotations/{dataset}/` (trainer layouts). */
+  root?: boolean;
+};
 
 /** A part written by one shard for a file that package merges across shards. */
 export interface Part {
@@ -61,7 +72,9 @@ export interface FormatContext {
  * shard order; each part is bounded by a shard's size, the output streams.
  */
 export interface MergeRule {
-  /** Whether a rendered path (relative to the dataset folder) is merged by this rule. */
+  /** The rule merges files rendered with `root` (paths relative to the archive root). */
+  root?: boolean;
+  /** Whether a rendered path (relative to the dataset folder, or the root) is merged by this rule. */
   matches(path: string): boolean;
   /** `parts()` iterates the parts from the first again each time it is called (a merge may need two passes). */
   merge(
@@ -80,6 +93,16 @@ export interface Format {
   media: readonly Media[];
   /** For masks only: which mask kinds each task type allows. */
   maskKinds?: Partial<Record<TaskType, readonly MaskKind[]>>;
+  /**
+   * Archive path of an item's image when datasets are exported; default
+   * `{subset}/datasets/{dataset}/{item}` (DESIGN §7). Trainer layouts put images elsewhere.
+   */
+  mediaPath?(subset: string | null, datasetFolder: string, itemName: string): string;
+  /**
+   * Whether the format writes paths into whitespace-separated text (YOLO Keras lines, Darknet
+   * image lists): then dataset folders and item names get no whitespace in the whole archive.
+   */
+  whitespaceFreePaths?: boolean;
   render(input: RenderInput): AsyncIterable<RenderedFile>;
   /** Files written once per dataset; every other path must be unique across shards. */
   merges: readonly MergeRule[];

@@ -40,6 +40,7 @@ export const yoloKeras: Format = {
   label: 'YOLO Keras (.txt)',
   taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
   media: ['image'],
+  whitespaceFreePaths: true,
   render: renderKeras,
   merges: [concatenate(KERAS_ANNOTATIONS_FILE), firstPartOnly(KERAS_CLASSES_FILE)],
 };

@@ -1,5 +1,6 @@
-import type { Rings } from '../model/types';
+import type { MaskGeometry, Rings } from '../model/types';
 import { fillRings } from './rasterise';
+import { rleSpans } from './rle';
 
 /** The largest value a PNG mask can hold (16-bit greyscale). */
 export const MAX_MASK_VALUE = 65535;
@@ -46,8 +47,11 @@ export class LabelMask {
     return this.data;
   }
 
-  /** Paints the union of the rings with `value` (1..65535) and returns how many pixels it covered. */
-  paint(rings: Rings, value: number): number {
+  /**
+   * Paints the union of the rings (or exactly the pixels of a mask of this mask's size) with
+   * `value` (1..65535) and returns how many pixels it covered.
+   */
+  paint(shape: Rings | MaskGeometry, value: number): number {
     if (!Number.isInteger(value) || value < 1 || value > MAX_MASK_VALUE) {
       throw new RangeError(`mask value ${value} is outside 1..${MAX_MASK_VALUE}`);
     }
@@ -65,14 +69,16 @@ export class LabelMask {
     let bottom = -1;
     let left = Infinity;
     let right = -1;
-    fillRings(rings, width, this.height, (row, from, to) => {
+    const span = (row: number, from: number, to: number) => {
       data.fill(value, row * width + from, row * width + to);
       covered += to - from;
       if (row < top) top = row;
       bottom = row;
       if (from < left) left = from;
       if (to > right) right = to;
-    });
+    };
+    if (Array.isArray(shape)) fillRings(shape, width, this.height, span);
+    else rleSpans(shape, span);
     if (covered > 0) {
       const seen = this.painted.get(value);
       if (seen) {

@@ -14,7 +14,7 @@ export type TaskType = (typeof TASK_TYPES)[number];
 export const MEDIA_TYPES = ['image', 'video'] as const;
 export type Media = (typeof MEDIA_TYPES)[number];
 
-export const ANNOTATION_TYPES = ['Tag', 'Box', 'Poly'] as const;
+export const ANNOTATION_TYPES = ['Tag', 'Box', 'Poly', 'Mask'] as const;
 export type AnnotationType = (typeof ANNOTATION_TYPES)[number];
 
 export const METADATA_TYPES = ['Select', 'List', 'Int', 'Bool', 'String', 'Float'] as const;
@@ -72,6 +72,8 @@ export interface TaskClass {
   id: number;
   name: string;
   parent_id: number | null;
+  /** The supercategory a COCO file gave the class, written back as COCO's `supercategory`. */
+  supercategory?: string;
 }
 
 export interface Task {
@@ -99,6 +101,15 @@ export interface Box {
   orientation: number | null;
 }
 
+/**
+ * A mask as COCO run-length encodes it: `counts` alternate runs of 0s and 1s, starting with 0s,
+ * over the pixels in column-major order; `size` is `[height, width]`, the item's size.
+ */
+export interface MaskGeometry {
+  size: [number, number];
+  counts: number[];
+}
+
 export interface Annotation {
   dataset_item_index: number;
   frame_index: number;
@@ -107,6 +118,10 @@ export interface Annotation {
   instance_id: number;
   box: Box | null;
   poly: Point[][] | null;
+  /** The pixels of a `Mask` annotation (brush strokes, COCO RLE, crowd regions). */
+  mask?: MaskGeometry | null;
+  /** A crowd region (COCO `iscrowd: 1`): one annotation over a group of objects. */
+  is_crowd?: boolean;
   is_open: boolean;
   annotators: string;
   meta_data: MetaData;

@@ -8,6 +8,7 @@ import {
   type Annotation,
   type Box,
   type Dataset,
+  type MaskGeometry,
   type DatasetItem,
   type MetadataDefinition,
   type Point,
@@ -205,6 +206,9 @@ export function parseTask(value: unknown, where: string): Task {
       id: c.integer(co, 'id', 1, `classes[${i}].id`),
       name: c.nonEmptyString(co, 'name', `classes[${i}].name`),
       parent_id: typeof parent === 'number' ? parent : null,
+      ...(typeof co.supercategory === 'string' && co.supercategory !== ''
+        ? { supercategory: co.supercategory }
+        : {}),
     };
   });
   const ids = new Set<number>();
@@ -265,6 +269,39 @@ function parsePoint(c: Checker, value: unknown, path: string): Point {
   return { x: c.finite(o, 'x', `${path}.x`), y: c.finite(o, 'y', `${path}.y`) };
 }
 
+/** COCO RLE: `size` [height, width] of positive integers, counts of non-negative integers covering every pixel. */
+function parseMask(c: Checker, value: unknown): MaskGeometry | null {
+  const o = c.object(value, 'mask');
+  if (!o) return null;
+  const size = o.size;
+  const counts = o.counts;
+  const before = c.problems.length;
+  if (
+    !Array.isArray(size) ||
+    size.length !== 2 ||
+    !size.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1)
+  ) {
+    c.problem('mask.size', 'is not [height, width] of positive integers');
+  }
+  if (
+    !Array.isArray(counts) ||
+    !counts.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0)
+  ) {
+    c.problem('mask.counts', 'is not a list of non-negative integers');
+  }
+  if (c.problems.length > before) return null;
+  const [height, width] = size as [number, number];
+  const total = (counts as number[]).reduce((sum, v) => sum + v, 0);
+  if (total !== height * width) {
+    c.problem(
+      'mask.counts',
+      `cover ${total} pixels, not the ${height}x${width} = ${height * width} of its size`,
+    );
+    return null;
+  }
+  return { size: [height, width], counts: counts as number[] };
+}
+
 /**
  * An annotation line. `classIds` (the task's classes) makes an unknown class id a problem of this
  * line rather than a surprise in a renderer.
@@ -310,8 +347,13 @@ export function parseAnnotation(
       return ring.map((p, j) => parsePoint(c, p, `poly[${i}][${j}]`));
     });
   }
+  const mask = o.mask !== undefined && o.mask !== null ? parseMask(c, o.mask) : null;
   if (type === 'Box' && !box) c.problem('box', 'is missing for a Box');
   if (type === 'Poly' && !poly) c.problem('poly', 'is missing for a Poly');
+  if (type === 'Mask' && (o.mask === undefined || o.mask === null))
+    c.problem('mask', 'is missing for a Mask');
+  if (o.is_crowd !== undefined && typeof o.is_crowd !== 'boolean')
+    c.problem('is_crowd', 'is not true or false');
   return c.done({
     dataset_item_index: c.integer(o, 'dataset_item_index', 0),
     frame_index: o.frame_index === undefined ? 0 : c.integer(o, 'frame_index', 0),
@@ -321,6 +363,8 @@ export function parseAnnotation(
       o.instance_id === undefined || o.instance_id === null ? 0 : c.integer(o, 'instance_id', 0),
     box,
     poly,
+    ...(mask ? { mask } : {}),
+    ...(o.is_crowd === true ? { is_crowd: true } : {}),
     is_open: o.is_open === true,
     annotators: typeof o.annotators === 'string' ? o.annotators : '',
     meta_data: c.metaData(o, 'meta_data'),

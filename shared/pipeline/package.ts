@@ -106,7 +106,11 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
       const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
       for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
         const path = key.slice(partsPrefix.length);
-        const rule = format?.merges.find((m) => m.matches(path.slice(annotationsRoot.length)));
+        const rule = format?.merges.find((m) =>
+          m.root
+            ? m.matches(path)
+            : path.startsWith(annotationsRoot) && m.matches(path.slice(annotationsRoot.length)),
+        );
         if (!rule || !plan.task) throw new Error(`staged part ${path} has no merge rule`);
         const group = merges.get(path) ?? {
           rule,

@@ -2,11 +2,11 @@ import { getText, putText } from '../aws/s3';
 import { NotFoundError, ValidationError } from '../errors';
 import { RecordStore } from '../exports/record';
 import type { ExportRequest } from '../exports/request';
-import { formatFor } from '../formats/index';
+import { findFormat, formatFor } from '../formats/index';
 import type { MaskKind } from '../formats/types';
 import type { Dataset, Task } from '../model/types';
 import { MAX_MASK_PIXELS, type ItemLimits } from '../model/validate';
-import { UniqueNames } from '../names';
+import { UniqueNames, withoutWhitespace } from '../names';
 import { assignSubsets } from '../split/index';
 import { StoreReader } from '../store/reader';
 import {
@@ -66,8 +66,17 @@ export async function planExport(
       );
     }
   }
+  // Formats that write paths into whitespace-separated text get whitespace-free names throughout,
+  // so that the media files and the lines pointing at them agree.
+  const archiveName =
+    request.format && findFormat(request.format)?.whitespaceFreePaths
+      ? withoutWhitespace
+      : (name: string) => name;
   const folders = new UniqueNames();
-  const planned = datasets.map((dataset) => ({ dataset, folder: folders.claim(dataset.name) }));
+  const planned = datasets.map((dataset) => ({
+    dataset,
+    folder: folders.claim(archiveName(dataset.name)),
+  }));
 
   // Pass 1: every item and annotation validated; the latest annotation time per item for dateRange.
   const items: PlannedItem[] = [];
@@ -123,7 +132,7 @@ export async function planExport(
     }
   }
 
-  await writeShardInputs(deps, ref.exportId, store, task, datasets, kept);
+  await writeShardInputs(deps, ref.exportId, store, task, datasets, kept, archiveName);
 
   const plan: Plan = {
     exportId: ref.exportId,
@@ -194,6 +203,7 @@ async function writeShardInputs(
   task: Task | null,
   datasets: Dataset[],
   kept: PlannedItem[],
+  archiveName: (name: string) => string,
 ): Promise<void> {
   const buffers = new Map<number, string[]>();
   const chunks = new Map<number, number>();
@@ -227,10 +237,10 @@ async function writeShardInputs(
     for (const item of kept)
       if (item.datasetIndex === datasetIndex) shardOf.set(item.index, item.shard);
     if (shardOf.size === 0) continue;
-    const names = new UniqueNames();
+    const names = new UniqueNames({ keepFolders: true });
     for await (const item of store.items(dataset.id)) {
       const shard = shardOf.get(item.index);
-      const name = names.claim(item.name);
+      const name = names.claim(archiveName(item.name));
       if (shard !== undefined) await add(shard, { item, name });
     }
     if (!task) continue;

@@ -1,4 +1,5 @@
 import { getStream, listKeys, putText, readLines } from '../aws/s3';
+import { ValidationError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { ExportItem, RenderedFile } from '../formats/types';
 import type { Annotation, Dataset } from '../model/types';
@@ -42,15 +43,15 @@ export async function renderShard(
   const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
   const prefix = subsetPrefix(shard.subset);
   const withDatasets = plan.type !== 'annotations';
-  const items = await readShardItems(
-    deps,
-    plan,
-    shard.index,
-    dataset,
-    folder,
-    prefix,
-    withDatasets,
-  );
+  const format =
+    plan.format && plan.task
+      ? formatFor(plan.format, plan.task.type, plan.task.media, plan.maskKind ?? undefined)
+      : undefined;
+  const mediaPath = (name: string) =>
+    format?.mediaPath
+      ? format.mediaPath(shard.subset, folder, name)
+      : `${prefix}datasets/${folder}/${name}`;
+  const items = await readShardItems(deps, plan, shard.index, dataset, mediaPath, withDatasets);
 
   const warnings: string[] = [];
   const sources: SourceEntry[] = [];
@@ -72,13 +73,7 @@ export async function renderShard(
     );
   };
   let annotations = 0;
-  if (plan.format && plan.task) {
-    const format = formatFor(
-      plan.format,
-      plan.task.type,
-      plan.task.media,
-      plan.maskKind ?? undefined,
-    );
+  if (format && plan.task) {
     const annotationsRoot = `${prefix}annotations/${folder}/`;
     const files: AsyncIterable<RenderedFile> = format.render({
       exportName: plan.exportName,
@@ -87,13 +82,17 @@ export async function renderShard(
       dataset,
       datasetFolder: folder,
       items,
+      subset: shard.subset,
+      subsets: subsetsWithItems(plan),
       ...(plan.maskKind ? { maskKind: plan.maskKind } : {}),
       warn: (message) => warnings.push(message),
     });
     for await (const file of files) {
-      const path = annotationsRoot + file.path;
+      const path = file.root ? file.path : annotationsRoot + file.path;
       if ('source' in file) sources.push({ path, key: file.source });
-      else if (format.merges.some((rule) => rule.matches(file.path))) {
+      else if (
+        format.merges.some((rule) => !!rule.root === !!file.root && rule.matches(file.path))
+      ) {
         // Per-dataset files stay apart: package merges them across shards.
         await putText(
           deps.s3,
@@ -120,7 +119,7 @@ export async function renderShard(
             key: frame.key,
           });
       } else {
-        sources.push({ path: `${prefix}datasets/${folder}/${item.name}`, key: item.mediaKey });
+        sources.push({ path: mediaPath(item.name), key: item.mediaKey });
       }
     }
   }
@@ -147,13 +146,19 @@ export async function renderShard(
   return stats;
 }
 
+/** The subsets that hold items, in the request's order: empty subsets have no folder to point at. */
+function subsetsWithItems(plan: Plan): string[] | null {
+  if (!plan.subsets) return null;
+  const used = new Set(plan.shards.map((s) => s.subset));
+  return plan.subsets.filter((name) => used.has(name));
+}
+
 async function readShardItems(
   deps: PipelineDeps,
   plan: Plan,
   shard: number,
   dataset: Dataset,
-  folder: string,
-  prefix: string,
+  mediaPath: (name: string) => string,
   withDatasets: boolean,
 ): Promise<ExportItem[]> {
   const items: ExportItem[] = [];
@@ -173,9 +178,7 @@ async function readShardItems(
           item: entry.item,
           name: entry.name,
           annotations: [],
-          url: withDatasets
-            ? `${prefix}datasets/${folder}/${entry.name}`
-            : `s3://${deps.dataBucket}/${mediaKey}`,
+          url: withDatasets ? mediaPath(entry.name) : `s3://${deps.dataBucket}/${mediaKey}`,
           mediaKey,
           frames: [],
         };
@@ -190,7 +193,15 @@ async function readShardItems(
   for (const annotation of orphans)
     byIndex.get(annotation.dataset_item_index)?.annotations.push(annotation);
   if (dataset.media === 'video') {
-    for (const item of items) item.frames = await listFrames(deps, item.mediaKey);
+    for (const item of items) {
+      item.frames = await listFrames(deps, item.mediaKey);
+      // A video without frames would give annotations with nothing to point at: the store is broken.
+      if (item.frames.length === 0) {
+        throw new ValidationError(
+          `dataset ${dataset.id}: video "${item.item.name}" has no frame files under media/${item.item.media_key} (frames are named {frame_index}.{ext})`,
+        );
+      }
+    }
   }
   return items;
 }

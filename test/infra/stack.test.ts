@@ -63,7 +63,8 @@ function bucketPolicyStatements(): Statement[] {
 describe('buckets', () => {
   it('are all encrypted at rest and block every form of public access', () => {
     const buckets = ofType('AWS::S3::Bucket');
-    expect(buckets).toHaveLength(3);
+    // data, exports, access logs and the web page's site bucket
+    expect(buckets).toHaveLength(4);
     for (const [, bucket] of buckets) {
       expect(bucket.Properties).toMatchObject({
         BucketEncryption: {
@@ -337,6 +338,7 @@ describe('API', () => {
     expect(routes.sort()).toEqual([
       'DELETE /projects/{projectId}/exports/{exportId}',
       'GET /formats',
+      'GET /projects',
       'GET /projects/{projectId}/exports',
       'GET /projects/{projectId}/exports/{exportId}',
       'GET /projects/{projectId}/tasks',

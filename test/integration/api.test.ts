@@ -115,8 +115,11 @@ describe('the REST API over HTTP on the local stack', () => {
     const manifest = JSON.parse(await zip.text('manifest.json'));
     expect(manifest).toMatchObject({ id: created.id, name: 'api test', format: 'yolo_darknet' });
     const labels = zip.names.filter((n) => /^(train|val)\/annotations\/[^/]+\/[^/]+\.txt$/.test(n));
-    const images = zip.names.filter((n) => /^(train|val)\/datasets\//.test(n));
+    const media = zip.names.filter((n) => /^(train|val)\/datasets\//.test(n));
+    // Darknet reads labels beside the images: each image has its .txt there too.
+    const images = media.filter((n) => !n.endsWith('.txt'));
     expect(images).toHaveLength(total);
+    expect(media.filter((n) => n.endsWith('.txt'))).toHaveLength(total);
     expect(labels.filter((n) => !n.endsWith('darknet.labels'))).toHaveLength(total);
     await zip.close();
   });

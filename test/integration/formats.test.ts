@@ -8,9 +8,10 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { allowedFormats, findFormat } from '../../shared/formats/index';
 import type { Annotation, Dataset, DatasetItem, Point, Task } from '../../shared/model/types';
-import { safeName } from '../../shared/names';
+import { safeName, withoutWhitespace } from '../../shared/names';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { startTestStack, type TestStack } from '../helpers/local';
@@ -117,8 +118,11 @@ function datasetView(
   task: Task,
   dataset: Dataset,
   items: DatasetItem[],
+  formatId?: string,
 ): DatasetView {
-  const folder = safeName(dataset.name);
+  // Formats with paths in whitespace-separated lines name folders without whitespace.
+  const whitespaceFree = formatId ? findFormat(formatId)?.whitespaceFreePaths : false;
+  const folder = safeName(whitespaceFree ? withoutWhitespace(dataset.name) : dataset.name);
   return { zip, folder, items, media: dataset.media, root: `annotations/${folder}/`, task };
 }
 
@@ -191,6 +195,9 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
   },
   async pascal_voc({ zip, root, items }) {
     const parser = new XMLParser({ isArray: (name) => name === 'object' });
+    // VOC readers (Datumaro's, torchvision's) find the images of a subset by their stems here.
+    const imageSet = (await zip.text(`${root}ImageSets/Main/train.txt`)).split('\n');
+    expect(imageSet.filter((l) => l !== '')).toEqual(items.map((i) => stemOf(i.name)));
     const found: Found[] = [];
     for (const item of items) {
       const xml = parser.parse(await zip.text(`${root}${stemOf(item.name)}.xml`)) as {
@@ -216,11 +223,27 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
     }
     return found;
   },
-  async yolo_darknet({ zip, root, items }) {
+  async yolo_darknet({ zip, root, folder, items }) {
     const labels = (await zip.text(`${root}darknet.labels`)).split('\n').filter((l) => l !== '');
+    // Darknet's own files: obj.data names the list and the class names it trains on.
+    const data = Object.fromEntries(
+      (await zip.text('obj.data'))
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => l.split('=').map((part) => part.trim()) as [string, string]),
+    );
+    expect(Number(data.classes)).toBe(labels.length);
+    expect((await zip.text(data.names!)).split('\n').filter((l) => l !== '')).toEqual(labels);
+    const list = (await zip.text(data.train!)).split('\n').filter((l) => l !== '');
+    expect(zip.names).toContain(data.valid);
     const found: Found[] = [];
     for (const item of items) {
       const text = await zip.text(`${root}${stemOf(item.name)}.txt`);
+      // Each image is listed, is in the archive, and has its labels beside it, as Darknet reads them.
+      const image = `datasets/${folder}/${item.name}`;
+      expect(list).toContain(image);
+      expect(zip.names).toContain(image);
+      expect(await zip.text(`${stemOf(image)}.txt`)).toBe(text);
       for (const line of text.split('\n').filter((l) => l !== '')) {
         const [index, xc, yc, w, h] = line.split(' ').map(Number) as [
           number,
@@ -257,8 +280,10 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
       const path = `datasets/${folder}/${item.name}`;
       const line = lines.find((l) => l === path || l.startsWith(`${path} `))!;
       expect(line, path).toBeDefined();
-      // The image the line points at is in the archive.
+      // The image the line points at is in the archive, and a reader splitting on whitespace
+      // (keras-yolo3's) finds it as the line's first field.
       expect(zip.names).toContain(path);
+      expect(line.split(/\s+/)[0]).toBe(path);
       for (const box of line
         .slice(path.length)
         .trim()
@@ -281,6 +306,7 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
     }
     return found;
   },
+  yolo_ultralytics: readUltralytics,
   async kitti({ zip, root, items, task }) {
     const found: Found[] = [];
     for (const item of items) {
@@ -298,6 +324,94 @@ const READERS: Record<string, (view: DatasetView) => Promise<Found[]>> = {
     return found;
   },
 };
+
+/** Ultralytics' image suffixes (IMG_FORMATS): other files under images/ are not trained on. */
+const ULTRALYTICS_IMAGE_SUFFIXES = new Set([
+  'bmp',
+  'dng',
+  'jpeg',
+  'jpg',
+  'mpo',
+  'png',
+  'tif',
+  'tiff',
+  'webp',
+  'pfm',
+  'heic',
+]);
+
+/** Ultralytics' img2label_paths: the last `/images/` of the path becomes `/labels/`, the suffix `.txt`. */
+function ultralyticsLabelOf(imagePath: string): string {
+  const absolute = `/extracted/${imagePath}`;
+  const at = absolute.lastIndexOf('/images/');
+  const swapped = absolute.slice(0, at) + '/labels/' + absolute.slice(at + '/images/'.length);
+  const dot = swapped.lastIndexOf('.');
+  return (dot >= 0 ? swapped.slice(0, dot) : swapped).slice('/extracted/'.length) + '.txt';
+}
+
+/**
+ * A reader written from Ultralytics' rules (check_det_dataset, img2label_paths,
+ * verify_image_label): data.yaml with train and val folders under `path` (empty: the file's own
+ * folder) and `names` by index; every image under the train folder has its label file where
+ * img2label_paths looks; a line is `class x y w h` or, for segments, `class x1 y1 x2 y2 ...` with
+ * at least 3 points; class indices below the class count; coordinates normalised to [0, 1].
+ */
+async function readUltralytics({ zip, folder, items, task }: DatasetView): Promise<Found[]> {
+  const data = parseYaml(await zip.text('data.yaml')) as {
+    path: string | null;
+    train: string;
+    val: string;
+    nc?: number;
+    names: Record<string, string>;
+  };
+  expect(data.path ?? '').toBe('');
+  const names = Object.entries(data.names).sort(([a], [b]) => Number(a) - Number(b));
+  expect(names.map(([index]) => Number(index))).toEqual(names.map((_, i) => i));
+  const nc = names.length;
+  if (data.nc !== undefined) expect(data.nc).toBe(nc);
+  // Without a split, validation is the train folder: both must hold images.
+  for (const dir of [data.train, data.val])
+    expect(zip.names.some((n) => n.startsWith(`${dir}/`))).toBe(true);
+  const segmentation = task.type !== 'object_detection';
+  const found: Found[] = [];
+  for (const item of items) {
+    const image = `${data.train}/${folder}/${item.name}`;
+    expect(zip.names).toContain(image);
+    expect(ULTRALYTICS_IMAGE_SUFFIXES.has(image.split('.').pop()!.toLowerCase())).toBe(true);
+    const rows = (await zip.text(ultralyticsLabelOf(image)))
+      .trim()
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => l.split(/\s+/).map(Number));
+    const isSegment = rows.some((r) => r.length > 6);
+    expect(isSegment, `${image}: segment labels exactly for segmentation tasks`).toBe(
+      segmentation && rows.length > 0,
+    );
+    for (const [cls, ...values] of rows) {
+      expect(Number.isInteger(cls) && cls! >= 0 && cls! < nc, `${image}: class ${cls}`).toBe(true);
+      for (const v of values) expect(v >= 0 && v <= 1, `${image}: ${v} normalised`).toBe(true);
+      let box: Box4;
+      if (isSegment) {
+        expect(values.length % 2, `${image}: x y pairs`).toBe(0);
+        expect(values.length / 2).toBeGreaterThanOrEqual(3);
+        const xs = values.filter((_, i) => i % 2 === 0).map((x) => x * item.width);
+        const ys = values.filter((_, i) => i % 2 === 1).map((y) => y * item.height);
+        box = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+      } else {
+        expect(values).toHaveLength(4);
+        const [xc, yc, w, h] = values as [number, number, number, number];
+        box = [
+          (xc - w / 2) * item.width,
+          (yc - h / 2) * item.height,
+          (xc + w / 2) * item.width,
+          (yc + h / 2) * item.height,
+        ];
+      }
+      found.push({ item: item.name, frame: 0, className: names[cls!]![1], box });
+    }
+  }
+  return found;
+}
 
 function stemOf(name: string): string {
   const dot = name.lastIndexOf('.');
@@ -351,7 +465,7 @@ describe('every allowed (task, format) pair of the sample project', () => {
       const zip = await openZip(await readArchive(stack, record));
       for (const datasetId of sample.task.dataset_ids) {
         const { dataset, items } = stack.sample.datasets.find((d) => d.dataset.id === datasetId)!;
-        const view = datasetView(zip, sample.task, dataset, items);
+        const view = datasetView(zip, sample.task, dataset, items, format.id);
         const found = await READERS[format.id]!(view);
         const truth = truthOf(sample.task, items, sample.annotations.get(datasetId) ?? []);
         expectSameObjects(found, truth, `${taskId} ${format.id} ${dataset.name}`);
@@ -517,9 +631,18 @@ async function readMasks(view: DatasetView, kind: string): Promise<Found[]> {
     return found;
   }
   const classes = parseMaskClasses(await zip.text(`${root}classes.txt`));
+  // labelmap.txt, read as CVAT's and Datumaro's mask readers do: `#` lines skipped, then one
+  // `name:r,g,b:parts:actions` line per value from 0 (background).
+  const labelmap = (await zip.text(`${root}labelmap.txt`))
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(':'));
+  expect(labelmap[0]).toEqual(['background', '0,0,0', '', '']);
   for (const { item, frame, base } of places) {
     const values = classes.get(item.name)!;
     expect(values, `classes.txt lists ${item.name}`).toBeDefined();
+    if (kind === 'aggregated_class')
+      for (const [value, name] of values) expect(labelmap[value]![0]).toBe(name.replace(/:/g, '_'));
     for (const [value, box] of valueBoxes(await zip.bytes(`${root}${base}.png`))) {
       found.push({ item: item.name, frame, className: values.get(value)!, box });
     }

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { readArchive, runExport } from '../../local/run-export';
 import { runImportCoco } from '../../cli/import-coco';
+import { PNG } from 'pngjs';
+import { allowedFormats } from '../../shared/formats/index';
 import { boxCorners } from '../../shared/geometry';
+import { decodeRleString, encodeRleString, rleFromBitmap } from '../../shared/masks/rle';
 import type { Annotation } from '../../shared/model/types';
 import { StoreReader } from '../../shared/store/reader';
 import { startTestStack, type TestStack } from '../helpers/local';
@@ -207,10 +210,276 @@ describe('import-coco', () => {
     expect(error.details).toEqual([
       'images[0]: image file missing.png is not in the image folder',
       'images[1].file_name "../escape.png" is not a relative path inside the image folder: it has a segment that contains ".."',
-      'annotations[0] (id 1): image_id 9 is not an image of the file',
     ]);
     await expect(
       new StoreReader(stack.s3, stack.config.dataBucket, 'never-written').project(),
     ).rejects.toThrow(/does not exist/);
   });
+
+  it('keeps what a real file says: RLE crowds, folders, supercategories and source ids', async () => {
+    const into = join(directory, 'real');
+    const width = 40;
+    const height = 30;
+    const png = () =>
+      PNG.sync.write(new PNG({ width, height }), { colorType: 2, inputColorType: 6 });
+    for (const name of ['batch_1/000006.png', 'batch_2/000006.png'])
+      mkdirSync(dirname(join(into, 'images', name)), { recursive: true });
+    writeFileSync(join(into, 'images', 'batch_1/000006.png'), png());
+    writeFileSync(join(into, 'images', 'batch_2/000006.png'), png());
+    // A crowd region: rows 2-9 of columns 5-24, less a notch, as brush tools paint them.
+    const crowd = new Uint8Array(width * height);
+    for (let y = 2; y < 10; y++)
+      for (let x = 5; x < 25; x++) crowd[y * width + x] = x < 8 && y < 5 ? 0 : 1;
+    const crowdRle = rleFromBitmap(crowd, width, height);
+    const blob = new Uint8Array(width * height);
+    for (let y = 15; y < 28; y++) for (let x = 20 + (y % 3); x < 35; x++) blob[y * width + x] = 1;
+    const blobRle = rleFromBitmap(blob, width, height);
+    writeFileSync(
+      join(into, 'coco.json'),
+      JSON.stringify({
+        info: { description: 'trash' },
+        licenses: [{ id: 1, name: 'CC BY 4.0', url: '' }],
+        images: [
+          { id: 6, file_name: 'batch_1/000006.png', width, height, license: 1 },
+          { id: 1006, file_name: 'batch_2/000006.png', width, height, license: 1 },
+        ],
+        categories: [
+          { id: 1, name: 'Bottle cap', supercategory: 'Bottle' },
+          { id: 2, name: 'Crisp packet', supercategory: 'Plastic bag & wrapper' },
+        ],
+        annotations: [
+          {
+            id: 301,
+            image_id: 6,
+            category_id: 1,
+            iscrowd: 0,
+            bbox: [1, 12, 10, 10],
+            segmentation: [[1, 12, 11, 12, 6, 22]],
+          },
+          {
+            id: 302,
+            image_id: 6,
+            category_id: 2,
+            iscrowd: 1,
+            bbox: [5, 2, 20, 8],
+            segmentation: { size: [height, width], counts: crowdRle.counts },
+          },
+          {
+            id: 303,
+            image_id: 1006,
+            category_id: 2,
+            iscrowd: 0,
+            bbox: [20, 15, 15, 13],
+            segmentation: { size: [height, width], counts: encodeRleString(blobRle.counts) },
+          },
+        ],
+      }),
+    );
+    const result = await runImportCoco({
+      images: join(into, 'images'),
+      coco: join(into, 'coco.json'),
+      projectId: 'imported-real',
+      s3Endpoint: stack.s3Endpoint,
+      bucket: stack.config.dataBucket,
+    });
+    expect([result.task.type, result.polygons, result.masks]).toEqual([
+      'instance_segmentation',
+      1,
+      2,
+    ]);
+    expect(result.warnings).toEqual([
+      'not kept: info: 1',
+      'not kept: licenses: 1',
+      'not kept: "license" of images: 2',
+    ]);
+
+    const exported = async (request: Record<string, unknown>) => {
+      const record = await runExport(stack, 'imported-real', { taskId: 'labels', ...request });
+      expect(record.status, record.error?.message).toBe('SUCCEEDED');
+      return openZip(await readArchive(stack, record));
+    };
+    type Exported = {
+      licenses: unknown[];
+      images: Array<{ id: number; file_name: string; attributes?: Record<string, unknown> }>;
+      categories: Array<{ name: string; supercategory: string }>;
+      annotations: Array<{
+        image_id: number;
+        iscrowd: number;
+        area: number;
+        bbox: number[];
+        segmentation: unknown;
+        attributes?: Record<string, unknown>;
+      }>;
+    };
+    const zip = await exported({ type: 'both', format: 'coco_metadata' });
+    const coco = JSON.parse(await zip.text('annotations/images/coco.json')) as Exported;
+    // The user's image tree, file names and source ids.
+    expect(coco.images.map((i) => [i.file_name, i.attributes?.coco_id])).toEqual([
+      ['batch_1/000006.png', 6],
+      ['batch_2/000006.png', 1006],
+    ]);
+    expect(zip.names).toEqual(
+      expect.arrayContaining([
+        'datasets/images/batch_1/000006.png',
+        'datasets/images/batch_2/000006.png',
+      ]),
+    );
+    expect(coco.annotations.map((a) => a.attributes?.coco_id)).toEqual([301, 302, 303]);
+    expect(coco.categories.map((c) => c.supercategory)).toEqual([
+      'Bottle',
+      'Plastic bag & wrapper',
+    ]);
+    expect(coco.licenses.length).toBeGreaterThan(0);
+    // The masks come back as RLE that decodes to the same pixels, crowds still crowds.
+    const [, crowdOut, blobOut] = coco.annotations;
+    expect(crowdOut!.iscrowd).toBe(1);
+    expect(blobOut!.iscrowd).toBe(0);
+    for (const [out, rle] of [
+      [crowdOut!, crowdRle],
+      [blobOut!, blobRle],
+    ] as const) {
+      const segmentation = out.segmentation as { size: number[]; counts: string };
+      expect(segmentation.size).toEqual([height, width]);
+      expect(decodeRleString(segmentation.counts)).toEqual(rle.counts);
+      expect(out.area).toBe(rle.counts.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0));
+    }
+    expect(crowdOut!.bbox).toEqual([5, 2, 20, 8]);
+    await zip.close();
+
+    // Masks paint the crowd region exactly, and the bottle cap beside it.
+    const masks = await exported({
+      type: 'annotations',
+      format: 'masks',
+      maskKind: 'aggregated_class',
+    });
+    const image = PNG.sync.read(
+      Buffer.from(await masks.bytes('annotations/images/batch_1/000006.png')),
+    );
+    for (let i = 0; i < width * height; i++)
+      if (crowd[i]) expect(image.data[i * 4], `pixel ${i}`).toBe(2);
+    await masks.close();
+  });
+});
+
+describe('import-coco, then every export, on a file with every oddity of real files', () => {
+  it('imports with warnings and every allowed export succeeds', async () => {
+    const into = join(directory, 'odd');
+    const images = join(into, 'images');
+    const write = (name: string, width: number, height: number) => {
+      mkdirSync(dirname(join(images, name)), { recursive: true });
+      writeFileSync(
+        join(images, name),
+        PNG.sync.write(new PNG({ width, height }), { colorType: 2, inputColorType: 6 }),
+      );
+    };
+    write('set A/ünï cödé 1.png', 32, 24);
+    write('set A/images/b.png', 32, 24);
+    write('c.png', 16, 16);
+    const square = new Uint8Array(32 * 24);
+    for (let y = 4; y < 12; y++) for (let x = 6; x < 20; x++) square[y * 32 + x] = 1;
+    const rle = rleFromBitmap(square, 32, 24);
+    writeFileSync(
+      join(into, 'coco.json'),
+      JSON.stringify({
+        info: {},
+        licenses: [],
+        images: [
+          { id: 'a', file_name: 'set A/ünï cödé 1.png' },
+          { id: 2.0, file_name: 'set A/images/b.png', width: 32, height: 24, flickr_url: '' },
+          { id: 3, file_name: 'c.png', width: 16, height: 16 },
+        ],
+        categories: [
+          { id: 1, name: 'bottle: glass', supercategory: 'Bottle', keypoints: [] },
+          { id: 2, name: 'a/b "c"', supercategory: 'bottle: glass' },
+          { id: 3, name: 'unused' },
+        ],
+        annotations: [
+          {
+            id: 1,
+            image_id: 'a',
+            category_id: 1,
+            segmentation: [[1, 1, 10, 1, 10, 8, 1, 8]],
+            bbox: [1, 1, 9, 7],
+          },
+          {
+            id: 2,
+            image_id: 'a',
+            category_id: 2,
+            iscrowd: 1,
+            segmentation: { size: [24, 32], counts: rle.counts },
+          },
+          {
+            id: 3,
+            image_id: 2,
+            category_id: 1,
+            segmentation: { size: [24, 32], counts: encodeRleString(rle.counts) },
+            area: 112,
+          },
+          {
+            id: 4,
+            image_id: 2,
+            category_id: 2,
+            segmentation: [[1, 1, 5, 5, 9, 9]],
+            bbox: [1, 1, 8, 8],
+          },
+          { id: 5, image_id: 2, category_id: 2, segmentation: [], bbox: [3.2, 4, 0.4, 6] },
+          {
+            id: 6,
+            image_id: 3,
+            category_id: 1,
+            bbox: [10, 10, 20, 20],
+            keypoints: [1, 2, 2],
+            num_keypoints: 1,
+          },
+          { id: 7, image_id: 3, category_id: 2, bbox: [40, 40, 5, 5] },
+          { id: 8, image_id: 3, category_id: 1, segmentation: { size: [16, 16], counts: [256] } },
+          { id: 9, image_id: 3, category_id: 1, segmentation: [[2, 2, 8, 2]], bbox: [2, 2, 6, 0] },
+        ],
+      }),
+    );
+    const result = await runImportCoco({
+      images,
+      coco: join(into, 'coco.json'),
+      projectId: 'imported-odd',
+      s3Endpoint: stack.s3Endpoint,
+      bucket: stack.config.dataBucket,
+    });
+    expect(result.task.type).toBe('instance_segmentation');
+    expect(result.warnings.length).toBeGreaterThan(3);
+    const task = result.task;
+    const requests: Array<Record<string, unknown>> = [];
+    for (const format of allowedFormats(task.type, task.media)) {
+      for (const maskKind of format.maskKinds?.[task.type] ?? [undefined]) {
+        requests.push({ type: 'both', format: format.id, ...(maskKind ? { maskKind } : {}) });
+        requests.push({
+          type: 'annotations',
+          format: format.id,
+          ...(maskKind ? { maskKind } : {}),
+          split: {
+            subsets: [
+              { name: 'train', percent: 50 },
+              { name: 'val', percent: 50 },
+            ],
+          },
+        });
+      }
+    }
+    for (const request of requests) {
+      const record = await runExport(stack, 'imported-odd', { taskId: 'labels', ...request });
+      expect(record.status, `${JSON.stringify(request)}: ${record.error?.message ?? ''}`).toBe(
+        'SUCCEEDED',
+      );
+    }
+    // Folders named `images` (the dataset's, and one of the tree) are renamed, so that Ultralytics
+    // swaps the right one for `labels`.
+    const record = await runExport(stack, 'imported-odd', {
+      taskId: 'labels',
+      type: 'both',
+      format: 'yolo_ultralytics',
+    });
+    const zip = await openZip(await readArchive(stack, record));
+    expect(zip.names).toContain('images/train/images_/set A/images_/b.png');
+    expect(zip.names).toContain('labels/train/images_/set A/images_/b.txt');
+    await zip.close();
+  }, 240_000);
 });

@@ -149,13 +149,15 @@ describe('the export state machine on the local stack', () => {
     expectReadableCoco(coco);
     // A regular polygon's pixel count is close to its area.
     for (const annotation of coco.annotations) {
-      const ring = annotation.segmentation[0]!;
+      // The sample holds polygons and boxes only: no RLE segmentation here.
+      const segmentation = annotation.segmentation as number[][];
+      const ring = segmentation[0]!;
       let twice = 0;
       for (let i = 0; i < ring.length; i += 2) {
         const j = (i + 2) % ring.length;
         twice += ring[i]! * ring[j + 1]! - ring[j]! * ring[i + 1]!;
       }
-      if (annotation.segmentation.length === 1)
+      if (segmentation.length === 1)
         expect(Math.abs(annotation.area - Math.abs(twice) / 2)).toBeLessThan(
           Math.abs(twice) * 0.15,
         );
@@ -174,6 +176,56 @@ describe('the export state machine on the local stack', () => {
       [0, 1, 2, 3, 4, 5].map((f) => [f, `${f}.png`]),
     );
     expect(zip.names).toContain('datasets/Clips/clip_b/5.png');
+  });
+
+  it('skips, with a manifest warning, a video annotation past the frames: no dangling image_id', async () => {
+    const key = storeKeys.annotations(SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS.video, 'clips');
+    await withStoreLines(
+      key,
+      (lines) => {
+        lines[0] = JSON.stringify({ ...JSON.parse(lines[0]!), frame_index: 9 });
+      },
+      async () => {
+        const { zip } = await succeededExport(stack, {
+          type: 'annotations',
+          taskId: SAMPLE_TASK_IDS.video,
+          format: 'coco',
+        });
+        const coco = JSON.parse(await zip.text('annotations/Clips/clip_a.json')) as Coco;
+        const ids = new Set(coco.images.map((i) => i.id));
+        for (const a of coco.annotations) expect(ids.has(a.image_id)).toBe(true);
+        const manifest = JSON.parse(await zip.text('manifest.json')) as { warnings: string[] };
+        expect(manifest.warnings).toContain(
+          'clip_a frame 9: frame is not in the video; annotation skipped',
+        );
+      },
+    );
+  });
+
+  it('fails naming the video when its folder holds no frames', async () => {
+    const bucket = stack.config.dataBucket;
+    const prefix = storeKeys.media(SAMPLE_PROJECT_ID, 'clips', 'clip_b/');
+    const saved: Array<{ key: string; body: Uint8Array }> = [];
+    for await (const { key } of listKeys(stack.s3, bucket, prefix)) {
+      const object = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      saved.push({ key, body: await object.Body!.transformToByteArray() });
+      await stack.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+    expect(saved.length).toBeGreaterThan(0);
+    try {
+      const record = await runExport(stack, SAMPLE_PROJECT_ID, {
+        type: 'annotations',
+        taskId: SAMPLE_TASK_IDS.video,
+        format: 'coco',
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.message).toBe(
+        'dataset clips: video "clip_b" has no frame files under media/clip_b/ (frames are named {frame_index}.{ext})',
+      );
+    } finally {
+      for (const { key, body } of saved)
+        await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    }
   });
 
   it('fails with the bad line named in the record, and leaves the store untouched', async () => {

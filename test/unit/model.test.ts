@@ -62,7 +62,7 @@ describe('store validation', () => {
     expect(
       problemsOf(() => parseAnnotation(bad, 'annotations/d1.jsonl line 7', new Set([1, 2]))),
     ).toEqual([
-      'annotations/d1.jsonl line 7: type is "Circle", not one of Tag, Box, Poly',
+      'annotations/d1.jsonl line 7: type is "Circle", not one of Tag, Box, Poly, Mask',
       'annotations/d1.jsonl line 7: class_id 9 is not a class of the task',
       'annotations/d1.jsonl line 7: box.w is not a finite number',
       'annotations/d1.jsonl line 7: created_at is not an ISO-8601 date',
@@ -79,6 +79,35 @@ describe('store validation', () => {
         parseAnnotation({ ...annotation, type: 'Box', poly: null }, 'a.jsonl line 1'),
       ),
     ).toEqual(['a.jsonl line 1: box is missing for a Box']);
+  });
+
+  it('accepts a Mask with COCO RLE counts covering its size, and the crowd flag', () => {
+    const mask = {
+      ...annotation,
+      type: 'Mask',
+      poly: null,
+      mask: { size: [2, 3], counts: [1, 2, 3] },
+      is_crowd: true,
+    };
+    expect(parseAnnotation(mask, 'x')).toEqual(mask);
+  });
+
+  it('names what is wrong with a Mask', () => {
+    const mask = (value: unknown) =>
+      problemsOf(() =>
+        parseAnnotation({ ...annotation, type: 'Mask', poly: null, mask: value }, 'm.jsonl line 3'),
+      );
+    expect(mask(undefined)).toEqual(['m.jsonl line 3: mask is missing for a Mask']);
+    expect(mask({ size: [2, 3], counts: [1, 2] })).toEqual([
+      'm.jsonl line 3: mask.counts cover 3 pixels, not the 2x3 = 6 of its size',
+    ]);
+    expect(mask({ size: [0, 3], counts: [-1, 'a'] })).toEqual([
+      'm.jsonl line 3: mask.size is not [height, width] of positive integers',
+      'm.jsonl line 3: mask.counts is not a list of non-negative integers',
+    ]);
+    expect(
+      problemsOf(() => parseAnnotation({ ...annotation, is_crowd: 1 }, 'm.jsonl line 4')),
+    ).toEqual(['m.jsonl line 4: is_crowd is not true or false']);
   });
 
   it('names the line of malformed JSON', () => {

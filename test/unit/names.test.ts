@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_NAME_BYTES, safeName, stem, UniqueNames } from '../../shared/names';
+import { MAX_NAME_BYTES, safeName, stem, UniqueNames, withoutWhitespace } from '../../shared/names';
 import { segmentProblem } from '../../shared/store/segments';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -34,6 +34,47 @@ describe('safe names (DESIGN §7)', () => {
   it('takes the stem before the last extension', () => {
     expect(stem('c.d.jpg')).toBe('c.d');
     expect(stem('noext')).toBe('noext');
+    expect(stem('batch.1/noext')).toBe('batch.1/noext');
+    expect(stem('batch.1/x.png')).toBe('batch.1/x');
+  });
+
+  it('keeps the folders of item names that are relative paths, each segment made safe', () => {
+    const names = new UniqueNames({ keepFolders: true });
+    expect(
+      [
+        'batch_1/000006.jpg',
+        'batch_1/000006.png',
+        'BATCH_1/000006.jpg',
+        'batch_1_000006.jpg',
+        'a:b/c?.jpg',
+        'x/../y.jpg',
+        '/abs.jpg',
+        'batch_1',
+        'file',
+        'file/inside.jpg',
+      ].map((n) => names.claim(n)),
+    ).toEqual([
+      'batch_1/000006.jpg',
+      'batch_1/000006 (2).png',
+      'BATCH_1/000006 (3).jpg',
+      'batch_1_000006.jpg',
+      'a_b/c_.jpg',
+      // Unsafe paths are flattened as before.
+      'x___y.jpg',
+      '_abs.jpg',
+      // A file may not take the name of a folder, nor a folder that of a file.
+      'batch_1 (2)',
+      'file',
+      'file_inside.jpg',
+    ]);
+  });
+
+  it('flattens every name without keepFolders (dataset folders)', () => {
+    expect(new UniqueNames().claim('Streets: day/night')).toBe('Streets_ day_night');
+  });
+
+  it('replaces whitespace for whitespace-separated formats', () => {
+    expect(withoutWhitespace('Streets day\tnight  x.png')).toBe('Streets_day_night_x.png');
   });
 });
 

@@ -38,6 +38,11 @@ describe('export request validation', () => {
     ).toEqual([]);
   });
 
+  it('accepts every format of the registry, yolo_ultralytics among them', () => {
+    expect(FORMAT_IDS).toContain('yolo_ultralytics');
+    expect(problems({ type: 'both', taskId: 't', format: 'yolo_ultralytics' })).toEqual([]);
+  });
+
   it('lists every problem at once, schema and rules together, formats from the registry', () => {
     expect(
       problems({

@@ -166,6 +166,7 @@ describe('GET /formats', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual(JSON.parse(JSON.stringify({ formats: formatTable() })));
     expect(response.body!.formats.map((f: { id: string }) => f.id)).toContain('yolo_darknet');
+    expect(response.body!.formats.map((f: { id: string }) => f.id)).toContain('yolo_ultralytics');
   });
 });
 

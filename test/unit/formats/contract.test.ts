@@ -112,3 +112,52 @@ describe('skipped annotations', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('boxes under one pixel', () => {
+  /** The box formats: every format that writes a tight box per object (VOC, KITTI, the YOLOs). */
+  const boxFormats = TEXT_FORMATS.filter((f) =>
+    ['pascal_voc', 'kitti', 'yolo_darknet', 'yolo_keras', 'yolo_ultralytics'].includes(f.id),
+  );
+
+  function degenerateCase(): TinyCase {
+    const tiny = imagesCase();
+    const template = tiny.items[0]!.annotations.find((a) => a.type === 'Box')!;
+    const item = { ...tiny.items[0]!, annotations: [] as (typeof template)[] };
+    const box = (x: number, y: number, w: number, h: number) => ({
+      ...template,
+      box: { x, y, w, h, orientation: null },
+    });
+    // Under a pixel wide, under a pixel high, exactly one pixel, and a thin box cut by the image edge.
+    item.annotations = [
+      box(10.2, 10, 0.6, 8),
+      box(20, 20, 8, 0.4),
+      box(30, 30, 1, 1),
+      box(63.5, 5, 4, 4),
+    ];
+    return { ...tiny, items: [item] };
+  }
+
+  it('covers all five box formats', () => {
+    expect(boxFormats).toHaveLength(5);
+  });
+
+  it.each(boxFormats.map((format) => ({ id: format.id, format })))(
+    '$id skips them with a warning and keeps a one-pixel box',
+    async ({ format }) => {
+      const tiny = degenerateCase();
+      const { files, warnings } = await renderShard(format, tiny);
+      const name = tiny.items[0]!.name;
+      expect(warnings).toEqual([
+        `${name} frame 0: box under one pixel wide or high skipped`,
+        `${name} frame 0: box under one pixel wide or high skipped`,
+        `${name} frame 0: box under one pixel wide or high skipped`,
+      ]);
+      const text = [...files.values()].map((b) => b.toString('utf8')).join('\n');
+      if (format.id === 'pascal_voc') {
+        expect(text.match(/<object>/g)).toHaveLength(1);
+        expect(text).toContain('<xmin>31</xmin>');
+        expect(text).toContain('<xmax>31</xmax>');
+      }
+    },
+  );
+});

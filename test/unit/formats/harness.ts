@@ -18,6 +18,19 @@ export interface Rendered {
   warnings: string[];
 }
 
+/**
+ * Files a format renders relative to the archive root (trainer layouts) are kept under this
+ * folder, apart from the dataset folder's files.
+ */
+export const ROOT_FOLDER = '(root)/';
+
+/** The rule that merges a harness path, if any: root rules for root files, the others else. */
+function mergeRule(format: Format, path: string) {
+  const root = path.startsWith(ROOT_FOLDER);
+  const relative = root ? path.slice(ROOT_FOLDER.length) : path;
+  return format.merges.find((rule) => !!rule.root === root && rule.matches(relative));
+}
+
 function bytes(body: string | Uint8Array): Buffer {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
 }
@@ -44,8 +57,9 @@ export async function renderShard(
   const files = new Map<string, Buffer>();
   for await (const file of format.render(renderInput(tiny, items, warnings))) {
     if (!('body' in file)) throw new Error(`${file.path}: a source entry from ${format.id}`);
-    if (files.has(file.path)) throw new Error(`${file.path} rendered twice in one shard`);
-    files.set(file.path, bytes(file.body));
+    const path = file.root ? ROOT_FOLDER + file.path : file.path;
+    if (files.has(path)) throw new Error(`${path} rendered twice in one shard`);
+    files.set(path, bytes(file.body));
   }
   return { files, warnings };
 }
@@ -65,7 +79,7 @@ export async function renderShards(
   const parts = new Map<string, Part[]>();
   for (const [shard, { files: shardFiles }] of rendered.entries()) {
     for (const [path, body] of shardFiles) {
-      if (format.merges.some((rule) => rule.matches(path))) {
+      if (mergeRule(format, path)) {
         const list = parts.get(path) ?? [];
         list.push({ shard, body: body.toString('utf8') });
         parts.set(path, list);
@@ -82,7 +96,7 @@ export async function renderShards(
     dataset: tiny.dataset,
   };
   for (const [path, list] of parts) {
-    const rule = format.merges.find((r) => r.matches(path))!;
+    const rule = mergeRule(format, path)!;
     const chunks: Buffer[] = [];
     const iterate = async function* () {
       yield* list;

@@ -25,15 +25,35 @@ const parser = new XMLParser({ isArray: (name) => name === 'object' });
 async function documents(): Promise<Map<string, VocDocument>> {
   const { files } = await renderShard(pascalVoc, imagesCase());
   return new Map(
-    [...files].map(([path, body]) => {
-      const xml = body.toString('utf8');
-      expect(XMLValidator.validate(xml)).toBe(true);
-      return [path, parser.parse(xml) as VocDocument];
-    }),
+    [...files]
+      .filter(([path]) => path.endsWith('.xml'))
+      .map(([path, body]) => {
+        const xml = body.toString('utf8');
+        expect(XMLValidator.validate(xml)).toBe(true);
+        return [path, parser.parse(xml) as VocDocument];
+      }),
   );
 }
 
 describe('pascal_voc', () => {
+  it('lists the image stems of the subset in ImageSets/Main, as VOC readers find images', async () => {
+    const { files } = await renderShard(pascalVoc, imagesCase());
+    expect(files.get('ImageSets/Main/train.txt')!.toString('utf8')).toBe('a\nb\nc.d\n');
+    const tiny = imagesCase();
+    const withSubset = pascalVoc.render({
+      exportName: 'x',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      task: tiny.task,
+      dataset: tiny.dataset,
+      items: tiny.items.slice(0, 1),
+      subset: 'val',
+      warn: () => undefined,
+    });
+    const paths: string[] = [];
+    for await (const file of withSubset) paths.push(file.path);
+    expect(paths).toEqual(['a.xml', 'ImageSets/Main/val.txt']);
+  });
+
   it('makes VOC boxes 1-based and inclusive: xmin = round(x)+1, xmax = round(x+w)', () => {
     expect(toVocBox({ xMin: 4.4, yMin: 5.6, xMax: 24.4, yMax: 15.6 }, 64, 48)).toEqual({
       xmin: 5,

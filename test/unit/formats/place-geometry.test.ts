@@ -3,6 +3,45 @@ import { placeGeometry } from '../../../shared/geometry';
 import { anAnnotation } from '../../helpers/builders';
 
 describe('placeGeometry', () => {
+  it('skips a polygon whose points are collinear, like a zero-area box', () => {
+    const line = (points: number[][]) =>
+      anAnnotation({ type: 'Poly', poly: [points.map(([x, y]) => ({ x: x!, y: y! }))] });
+    for (const points of [
+      [
+        [1, 1],
+        [5, 5],
+        [3, 3],
+      ],
+      [
+        [0.1, 0.2],
+        [0.3, 0.6],
+        [0.7, 1.4],
+        [0.2, 0.4],
+      ],
+      [
+        [4, 4],
+        [4, 4],
+        [4, 4],
+      ],
+    ]) {
+      expect(placeGeometry(line(points), 10, 10)).toEqual({
+        skipped: 'zero-area polygon (collinear points) skipped',
+      });
+    }
+    // A bow tie has no net area but covers pixels: it is kept.
+    const bowTie = placeGeometry(
+      line([
+        [0, 0],
+        [4, 4],
+        [4, 0],
+        [0, 4],
+      ]),
+      10,
+      10,
+    );
+    expect(bowTie && 'rings' in bowTie).toBe(true);
+  });
+
   it('has nothing to place for a Tag', () => {
     expect(placeGeometry(anAnnotation({ type: 'Tag' }), 10, 10)).toBeNull();
   });

@@ -15,7 +15,7 @@ const FORMATS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shar
 /** Files of shared/formats/ that hold no format. */
 const NOT_FORMATS = ['types.ts', 'index.ts', 'merge.ts'];
 
-/** DESIGN §6, transcribed: ✓ as true, masks cells as their mask kinds. */
+/** DESIGN §6, transcribed: ✓ as true, masks cells as their mask kinds; yolo_ultralytics has the cells of the other YOLO formats. */
 const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
   classification: {
     coco: false,
@@ -26,6 +26,7 @@ const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
     pascal_voc: false,
     yolo_darknet: false,
     yolo_keras: false,
+    yolo_ultralytics: false,
     kitti: false,
   },
   object_detection: {
@@ -37,6 +38,7 @@ const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
     pascal_voc: true,
     yolo_darknet: true,
     yolo_keras: true,
+    yolo_ultralytics: true,
     kitti: true,
   },
   semantic_segmentation: {
@@ -48,6 +50,7 @@ const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
     pascal_voc: false,
     yolo_darknet: true,
     yolo_keras: true,
+    yolo_ultralytics: true,
     kitti: true,
   },
   instance_segmentation: {
@@ -59,6 +62,7 @@ const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
     pascal_voc: false,
     yolo_darknet: true,
     yolo_keras: true,
+    yolo_ultralytics: true,
     kitti: true,
   },
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
-import { CLASSES_FILE, masks } from '../../../shared/formats/masks';
+import { CLASSES_FILE, classColour, LABELMAP_FILE, masks } from '../../../shared/formats/masks';
+import { rleFromBitmap } from '../../../shared/masks/rle';
 import type { ExportItem, MaskKind, Part, RenderInput } from '../../../shared/formats/types';
 import { maskClasses } from '../../../shared/masks/classes';
 import { safeName } from '../../../shared/names';
@@ -93,7 +94,7 @@ const STREET_ANNOTATIONS: Annotation[] = [
 ];
 
 const EXPECTED_WARNINGS = [
-  'a.png frame 0: Tag skipped: masks need a box or polygon',
+  'a.png frame 0: Tag skipped: masks need a box, polygon or mask',
   'a.png frame 0: open polyline skipped',
   'a.png frame 0: polygon with fewer than 3 points skipped',
   'a.png frame 0: zero-area box skipped',
@@ -156,7 +157,12 @@ describe('masks: aggregated_class', () => {
     'paints class values in stored order on a %s task',
     async (taskType) => {
       const output = await render(taskType, 'aggregated_class', streetItems());
-      expect([...output.files.keys()].sort()).toEqual(['a.png', 'b.png', CLASSES_FILE]);
+      expect([...output.files.keys()].sort()).toEqual([
+        'a.png',
+        'b.png',
+        CLASSES_FILE,
+        LABELMAP_FILE,
+      ]);
       const a = png(output, 'a.png');
       expect(a.depth).toBe(8);
       expect(rows(a.values, 8)).toEqual([
@@ -206,7 +212,12 @@ describe('masks: aggregated_class', () => {
 describe('masks: instance', () => {
   it('numbers the instances of each image from 1 in stored order', async () => {
     const output = await render('instance_segmentation', 'instance', streetItems());
-    expect([...output.files.keys()].sort()).toEqual(['a.png', 'b.png', CLASSES_FILE]);
+    expect([...output.files.keys()].sort()).toEqual([
+      'a.png',
+      'b.png',
+      CLASSES_FILE,
+      LABELMAP_FILE,
+    ]);
     expect(rows(png(output, 'a.png').values, 8)).toEqual([
       [0, 0, 0, 0, 0, 3, 3, 0],
       [0, 0, 0, 0, 0, 3, 3, 3],
@@ -285,11 +296,28 @@ describe('masks: individual_class', () => {
       [0, 0, 0, 0, 255, 255, 0, 0],
       [0, 0, 0, 0, 0, 0, 0, 0],
     ]);
+    // Each file holds its instance's whole mask, the parts later instances cover included.
     expect(rows(png(output, 'a__road__1.png').values, 8).slice(3)).toEqual([
-      [255, 0, 0, 0, 255, 255, 255, 255],
-      [255, 255, 255, 255, 0, 0, 255, 255],
+      [255, 255, 255, 255, 255, 255, 255, 255],
+      [255, 255, 255, 255, 255, 255, 255, 255],
       [255, 255, 255, 255, 255, 255, 255, 255],
     ]);
+  });
+
+  it('gives an instance that later ones cover entirely its own file', async () => {
+    const covered = [
+      box(CAR, 1, 1, 2, 2, { instance_id: 1 }),
+      box(ROAD, 0, 0, 8, 6, { instance_id: 2 }),
+    ];
+    const items = [exportItem(0, 'a.png', 8, 6, covered)];
+    const output = await render('instance_segmentation', 'individual_class', items);
+    expect([...output.files.keys()].sort()).toEqual(['a__car__1.png', 'a__road__2.png']);
+    const car = png(output, 'a__car__1.png').values;
+    expect(car.filter((v) => v === 255)).toHaveLength(4);
+    expect(rows(car, 8)[1]).toEqual([0, 255, 255, 0, 0, 0, 0, 0]);
+    // The instance mask still follows the paint order: the road covers the car.
+    const instance = await render('instance_segmentation', 'instance', items);
+    expect(new Set(png(instance, 'a.png').values)).toEqual(new Set([2]));
   });
 });
 
@@ -325,6 +353,7 @@ describe('masks: video', () => {
       'clip/masks/1.png',
       'clip/masks/2.png',
       CLASSES_FILE,
+      LABELMAP_FILE,
     ]);
     // Instance 7 keeps value 1 from frame to frame.
     expect(rows(png(output, 'clip/masks/0.png').values, 6)).toEqual([
@@ -348,7 +377,7 @@ describe('masks: video', () => {
 
   it('names binary frame masks after the frame, the class and the instance', async () => {
     const output = await render('instance_segmentation', 'individual_class', clip(), VIDEO_DATASET);
-    expect([...output.files.keys()]).toEqual([
+    expect([...output.files.keys()].sort()).toEqual([
       'clip/masks/0__car__1.png',
       'clip/masks/1__car__1.png',
       'clip/masks/1__road__2.png',
@@ -408,5 +437,62 @@ describe('mask classes', () => {
       [8, 4, 'A_B (3)'],
     ]);
     expect(safeName('...')).toBe('_');
+  });
+});
+
+describe('masks: labelmap.txt', () => {
+  it('maps every value of aggregated masks to its class and a colour, for the whole export', async () => {
+    const output = await render('semantic_segmentation', 'aggregated_class', streetItems());
+    expect(output.files.get(LABELMAP_FILE)).toBe(
+      [
+        '# label:color_rgb:parts:actions',
+        '# value N of a mask is the class on line N below (0: background)',
+        'background:0,0,0::',
+        // Values by ascending id: car (id 2), road (id 5), sky/cloud (id 9); VOC palette colours of the ids.
+        'car:0,128,0::',
+        'road:128,0,128::',
+        'sky/cloud:192,0,0::',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a class colour when other classes come and go', () => {
+    expect(classColour(2)).toEqual([0, 128, 0]);
+    expect(classColour(0)).toEqual([0, 0, 0]);
+    expect(classColour(21)).toEqual([128, 64, 128]);
+  });
+
+  it('names instance masks a per-image value rule and is written once per shard', async () => {
+    const output = await render('instance_segmentation', 'instance', streetItems());
+    expect(String(output.files.get(LABELMAP_FILE))).toContain('instance numbers');
+    expect(masks.merges.some((r) => r.matches(LABELMAP_FILE))).toBe(true);
+  });
+});
+
+describe('masks: RLE mask annotations', () => {
+  it('paints a mask exactly, in paint order with the other annotations', async () => {
+    // A 4x3 mask: column-major counts over [0,1,1,0 / 0,1,0,0 / 1,1,0,1] (rows) → columns.
+    const bitmap = [0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1];
+    const rle = rleFromBitmap(bitmap, 4, 3);
+    const items = [
+      exportItem(0, 'm.png', 4, 3, [
+        box(ROAD, 0, 0, 4, 3),
+        annotation({ type: 'Mask', class_id: CAR, mask: rle }),
+      ]),
+    ];
+    const output = await render('semantic_segmentation', 'aggregated_class', items);
+    // road 2, car 1 (values by ascending id)
+    expect(png(output, 'm.png').values).toEqual(bitmap.map((v) => (v ? 1 : 2)));
+    expect(output.warnings).toEqual([]);
+  });
+
+  it('skips a mask whose size is not the image size, saying so', async () => {
+    const rle = rleFromBitmap([1, 1], 2, 1);
+    const items = [
+      exportItem(0, 'm.png', 4, 3, [annotation({ type: 'Mask', class_id: CAR, mask: rle })]),
+    ];
+    const output = await render('semantic_segmentation', 'aggregated_class', items);
+    expect(output.warnings).toEqual(['m.png frame 0: mask of 2x1 on an image of 4x3 skipped']);
   });
 });
