@@ -103,6 +103,11 @@ export class ApiClient {
     await this.call('DELETE', this.exportsPath(projectId, exportId));
   }
 
+  async cancel(projectId: string, exportId: string): Promise<ExportView> {
+    const path = `${this.exportsPath(projectId, exportId)}/cancel`;
+    return (await this.call<ExportView>('POST', path)).body;
+  }
+
   async formats(): Promise<unknown> {
     return (await this.call('GET', '/formats')).body;
   }

@@ -14,6 +14,7 @@ import type { ExportRow, ExportView, UnreadableRow } from '../shared/exports/tab
 import type { ImportTaskType } from '../shared/import/coco';
 import { PACKAGE } from '../shared/version';
 import { ApiClient, ApiError, localEndpoint } from './client';
+import { LOCAL_EVENTS_FILE, tailEvents } from './events';
 import { collectIds, requestFromFlags, UsageError, type RequestOptions } from './flags';
 import {
   exportsTable,
@@ -173,6 +174,7 @@ export function buildProgram(io: CliIo): { program: Command; exitCode: () => num
     defineExportCommands,
     defineCatalogue,
     defineImportCoco,
+    defineEvents,
   ])
     define(program, context);
   return { program, exitCode: () => code };
@@ -325,6 +327,16 @@ function defineExportCommands(program: Command, context: Context): void {
     });
 
   program
+    .command('cancel')
+    .description('stop a QUEUED or RUNNING export: it ends CANCELLED, with no archive')
+    .argument('<exportId>')
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action(async (exportId: string, options: ProjectOptions, command: Command) => {
+      printView(await client(command).cancel(options.project, exportId), options.json);
+    });
+
+  program
     .command('delete')
     .description('remove an export and its archive')
     .argument('<exportId>')
@@ -361,6 +373,33 @@ function defineCatalogue(program: Command, context: Context): void {
 }
 
 /** `import-coco`: a project store from a COCO file and an image folder. */
+/** The local stack's completion events (EventBridge's on AWS). */
+function defineEvents(program: Command, context: Context): void {
+  program
+    .command('events')
+    .description('the Export Succeeded / Failed / Cancelled events of the local stack')
+    .option('--file <path>', 'the events file of the local stack', LOCAL_EVENTS_FILE)
+    .option('-f, --follow', 'keep printing events as they come, until Ctrl-C')
+    .addOption(intervalOption())
+    .addOption(jsonOption())
+    .action(
+      async (options: { file: string; follow?: boolean; json?: boolean; interval: number }) => {
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        await tailEvents(
+          options.file,
+          {
+            follow: options.follow ?? false,
+            json: options.json ?? false,
+            intervalMs: options.interval,
+            signal: stop.signal,
+          },
+          context.print,
+        );
+      },
+    );
+}
+
 function defineImportCoco(program: Command, context: Context): void {
   program
     .command('import-coco')

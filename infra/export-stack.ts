@@ -36,6 +36,8 @@ import { ExportSite } from './constructs/export-site';
 import { PACKAGE_MALLOC_ENVIRONMENT, PACKAGE_NODE_FLAGS } from '../shared/pipeline/package-runtime';
 import { taskTimeouts } from '../shared/pipeline/timeouts';
 import { PrivateBucket } from './constructs/private-bucket';
+import { Monitoring } from './constructs/monitoring';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/index';
 import type { StackSettings } from './settings';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,6 +192,26 @@ export class ExportStack extends Stack {
     const fns = this.functions;
     for (const fn of Object.values(fns)) {
       fn.handler.addEnvironment('SHARD_ITEMS', String(settings.shardItems));
+      // Powertools (shared/observability): JSON logs with DEBUG for a sampled share, EMF metrics.
+      fn.handler.addEnvironment('POWERTOOLS_SERVICE_NAME', SERVICE_NAME);
+      fn.handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
+      fn.handler.addEnvironment('POWERTOOLS_LOG_LEVEL', 'INFO');
+      fn.handler.addEnvironment(
+        'POWERTOOLS_LOGGER_SAMPLE_RATE',
+        String(settings.debugLogSampleRate),
+      );
+    }
+    // Ended exports are announced on the account's default bus (README: Operations).
+    const defaultBus = this.formatArn({
+      service: 'events',
+      resource: 'event-bus',
+      resourceName: 'default',
+    });
+    for (const announcer of [fns.package, fns['record-failure'], fns.api]) {
+      announcer.handler.addEnvironment('EVENT_BUS_NAME', 'default');
+      announcer.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] }),
+      );
     }
 
     // ---- Least privilege per function (DESIGN §15: only package may read secrets/) --------
@@ -206,19 +228,28 @@ export class ExportStack extends Stack {
         write: ['work/'],
       });
     }
-    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    // Package, record-failure and api (cancel) end exports: a request object's status follows.
+    const requestStatus = 'requests/*/*.status.json';
+    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', {
+      read: ['projects/'],
+      write: [requestStatus],
+    });
     bindBucket(fns.package, exportBucket, 'EXPORT_BUCKET', {
       read: ['work/', 'secrets/', record],
       write: ['exports/'],
-      delete: ['work/', 'secrets/'],
+      // An archive finished after its export was cancelled is removed, not offered.
+      delete: ['work/', 'secrets/', 'exports/*/*/*.zip'],
     });
-    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET');
+    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET', { write: [requestStatus] });
     bindBucket(fns['record-failure'], exportBucket, 'EXPORT_BUCKET', {
       read: [record],
       write: [record],
       delete: ['work/', 'secrets/'],
     });
-    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', {
+      read: ['projects/'],
+      write: [requestStatus],
+    });
     bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
       read: ['exports/'],
       write: ['exports/', 'secrets/'],
@@ -281,7 +312,8 @@ export class ExportStack extends Stack {
     }
     fns.api.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['states:DescribeExecution'],
+        // Describe to reconcile an export with its execution, Stop to cancel it.
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
         resources: [
           this.formatArn({
             service: 'states',
@@ -345,6 +377,19 @@ export class ExportStack extends Stack {
       removalPolicy,
     });
 
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: this.stateMachine,
+      functions: Object.fromEntries(
+        Object.entries(fns).map(([name, fn]) => [name, { fn: fn.handler, timeout: fn.timeout }]),
+      ),
+      packageFunction: 'package',
+      api: api.api,
+      alarmEmail: settings.alarmEmail,
+      queuedAlarmSeconds: settings.queuedAlarmSeconds,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: api.api.url });
     new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
     new CfnOutput(this, 'DataBucketName', { value: dataBucket.bucketName });

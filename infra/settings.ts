@@ -31,6 +31,12 @@ export interface StackSettings {
   apiGatewayCloudWatchRole: boolean;
   /** Delete buckets, user pool and log groups with the stack (development) instead of keeping them. */
   destroyOnRemoval: boolean;
+  /** Where the alarm topic sends email (a subscription to confirm); absent: no subscription. */
+  alarmEmail: string | undefined;
+  /** The share of invocations (0 to 1) that log at DEBUG level; the rest log from INFO. */
+  debugLogSampleRate: number;
+  /** Seconds an export may stay QUEUED before the queue alarm fires. */
+  queuedAlarmSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: StackSettings = {
@@ -45,6 +51,9 @@ export const DEFAULT_SETTINGS: StackSettings = {
   webAclArn: undefined,
   apiGatewayCloudWatchRole: true,
   destroyOnRemoval: false,
+  alarmEmail: undefined,
+  debugLogSampleRate: 0,
+  queuedAlarmSeconds: 900,
 };
 
 const RETENTION_DAYS = new Set<number>(
@@ -76,6 +85,16 @@ export function readSettings(node: Node): StackSettings {
     if (value === false || value === 'false') return false;
     problems.push(`${key} must be true or false, not ${JSON.stringify(value)}`);
     return fallback;
+  };
+  const fraction = (key: string, fallback: number): number => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !(n >= 0 && n <= 1)) {
+      problems.push(`${key} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return n;
   };
   const text = (key: string, pattern: RegExp, what: string): string | undefined => {
     const value = raw(key);
@@ -120,6 +139,14 @@ export function readSettings(node: Node): StackSettings {
       DEFAULT_SETTINGS.apiGatewayCloudWatchRole,
     ),
     destroyOnRemoval: flag('destroyOnRemoval', DEFAULT_SETTINGS.destroyOnRemoval),
+    alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address'),
+    debugLogSampleRate: fraction('debugLogSampleRate', DEFAULT_SETTINGS.debugLogSampleRate),
+    queuedAlarmSeconds: integer(
+      'queuedAlarmSeconds',
+      DEFAULT_SETTINGS.queuedAlarmSeconds,
+      60,
+      86_400,
+    ),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid CDK context:\n  ${problems.join('\n  ')}`);

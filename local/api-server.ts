@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { routeOfPath } from '../shared/api/routes';
 import type { WebFile } from '../web/build';
 import { lambdaContext } from './lambda-context';
+import { invokeScoped } from './lambda-runtime';
 
 export type ApiHandler = (
   event: APIGatewayProxyEvent,
@@ -130,14 +131,12 @@ export async function startApiServer(
         }
         const body = await readBody(request);
         const event = proxyEvent(request.method ?? 'GET', url, request.headers, body, groups);
-        const result = await handler(
-          event,
-          lambdaContext('api', {
-            requestId: event.requestContext.requestId,
-            memoryMB: 512,
-            timeoutMs: 29_000,
-          }),
-        );
+        const context = lambdaContext('api', {
+          requestId: event.requestContext.requestId,
+          memoryMB: 512,
+          timeoutMs: 29_000,
+        });
+        const result = await invokeScoped(context.awsRequestId, () => handler(event, context));
         response.writeHead(result.statusCode, result.headers as Record<string, string>);
         response.end(result.body);
       } catch (error) {

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../shared/aws/s3';
 import { readConfig, type Config } from '../shared/aws/config';
 import type { StartDeps } from '../shared/exports/start';
+import { LocalEventBus, LOCAL_EVENTS_FILE } from './events';
 import { closeInterruptedExports } from '../shared/exports/lifecycle';
 import { LOCAL_BUCKETS, LOCAL_CREDENTIALS } from './endpoints';
 import { startS3Server, type LocalS3 } from './s3-server';
@@ -20,6 +21,8 @@ export interface LocalStack {
   sfn: SFNClient;
   s3Server: LocalS3;
   stepFunctions: LocalStepFunctions;
+  /** The default event bus: the events put so far are the lines of `eventBus.file`. */
+  eventBus: LocalEventBus;
   /** What startExport needs, pointed at this stack. */
   startDeps(): StartDeps;
   stop(): Promise<void>;
@@ -31,6 +34,11 @@ export interface LocalStackOptions {
   s3Port?: number;
   sfnPort?: number;
   shardItems?: number;
+  /**
+   * Where the events of ended exports are written, one JSON line each: `.local/events.jsonl`,
+   * or `{directory}-events.jsonl` beside a data directory given.
+   */
+  eventsFile?: string;
   /** Tests only: hooks of the state machine runner. */
   stepFunctions?: LocalStepFunctionsOptions;
   /** Called with the ids of the exports a previous run left QUEUED or RUNNING, once closed. */
@@ -47,6 +55,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3Server = await startS3Server(options.directory ?? '.local/s3', options.s3Port ?? 0);
   const stepFunctions = new LocalStepFunctions(options.stepFunctions);
   const sfnEndpoint = await stepFunctions.listen(options.sfnPort ?? 0);
+  const eventBus = new LocalEventBus(
+    options.eventsFile ??
+      (options.directory === undefined ? LOCAL_EVENTS_FILE : `${options.directory}-events.jsonl`),
+  );
+  const eventsEndpoint = await eventBus.listen();
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -54,6 +67,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_ENDPOINT_URL: s3Server.endpoint,
     AWS_ENDPOINT_URL_S3: s3Server.endpoint,
     AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    // Powertools as the stack configures it, with no X-Ray daemon to send traces to.
+    POWERTOOLS_TRACE_ENABLED: 'false',
     DATA_BUCKET: LOCAL_BUCKETS.data,
     EXPORT_BUCKET: LOCAL_BUCKETS.exports,
     STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
@@ -79,6 +95,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sfn,
     s3Server,
     stepFunctions,
+    eventBus,
     startDeps: () => ({
       s3,
       sfn,
@@ -88,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
     async stop() {
       await stepFunctions.close();
+      await eventBus.close();
       s3.destroy();
       sfn.destroy();
       await s3Server.close();

@@ -4,6 +4,7 @@
  * every project, and the S3 trigger for request objects. Seeds the sample project into an empty
  * store. `--port` (or PORT) sets the API's port, `--data` the S3 server's directory.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +14,7 @@ import { handler as apiHandler } from '../functions/api/handler';
 import { handler as s3RequestHandler } from '../functions/s3-request/handler';
 import { listKeys } from '../shared/aws/s3';
 import { buildWeb, configFile, contentSecurityPolicy } from '../web/build';
+import { invokeScoped } from './lambda-runtime';
 import { startApiServer, type LocalApiServer } from './api-server';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints';
 import { lambdaContext } from './lambda-context';
@@ -64,10 +66,13 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       !key.startsWith('requests/')
     )
       return;
+    const requestId = `local-${randomUUID()}`;
     const run = (
-      s3RequestHandler(
-        notification(record),
-        lambdaContext('s3-request', { timeoutMs: 60_000 }),
+      invokeScoped(requestId, () =>
+        s3RequestHandler(
+          notification(record),
+          lambdaContext('s3-request', { requestId, timeoutMs: 60_000 }),
+        ),
       ) as Promise<Array<{ request: string; status: string } | null>>
     ).then(
       (outcomes) => {

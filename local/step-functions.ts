@@ -10,8 +10,9 @@ import { handler as masks } from '../functions/masks/handler';
 import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
 import { executionArn } from '../shared/aws/sfn';
-import { taskTimeouts } from '../shared/pipeline/timeouts';
+import { taskStates, taskTimeouts } from '../shared/pipeline/timeouts';
 import { lambdaContext } from './lambda-context';
+import { invokeScoped } from './lambda-runtime';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 22 has and Node 20 lacks.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -81,6 +82,8 @@ export interface LocalStepFunctionsOptions {
    * fail. Handlers still run exactly as deployed.
    */
   beforeTask?: (state: string, event: unknown, context: Context) => Promise<void>;
+  /** Tests only: Task states whose TimeoutSeconds is replaced, to time a step out in seconds. */
+  taskTimeoutSeconds?: Record<string, number>;
 }
 
 /**
@@ -92,13 +95,19 @@ export interface LocalStepFunctionsOptions {
  */
 export class LocalStepFunctions {
   readonly executions = new Map<string, Execution>();
-  private readonly machine = new StateMachine(localDefinition(), {
-    validationOptions: { checkPaths: true, checkArn: true },
-  });
+  private readonly machine: StateMachine;
   private readonly timeouts = taskTimeouts(readFileSync(ASL_PATH, 'utf8'));
   private server?: Server;
 
-  constructor(private readonly options: LocalStepFunctionsOptions = {}) {}
+  constructor(private readonly options: LocalStepFunctionsOptions = {}) {
+    const definition = localDefinition();
+    const tasks = taskStates(definition as unknown as Parameters<typeof taskStates>[0]);
+    for (const [state, seconds] of Object.entries(options.taskTimeoutSeconds ?? {}))
+      tasks.get(state)!.TimeoutSeconds = seconds;
+    this.machine = new StateMachine(definition, {
+      validationOptions: { checkPaths: true, checkArn: true },
+    });
+  }
 
   start(name: string, input: string): Execution {
     const existing = this.executions.get(name);
@@ -114,11 +123,13 @@ export class LocalStepFunctions {
     const handlers = Object.fromEntries(
       Object.entries(TASK_HANDLERS).map(([state, { substitution, handler }]) => [
         state,
-        async (event: unknown) => {
+        (event: unknown) => {
           // The function's timeout is its Task's TimeoutSeconds, as the CDK stack sets it.
           const context = lambdaContext(state, { timeoutMs: this.timeouts[substitution]! * 1000 });
-          await this.options.beforeTask?.(state, event, context);
-          return handler(event as never, context) as Promise<never>;
+          return invokeScoped(context.awsRequestId, async () => {
+            await this.options.beforeTask?.(state, event, context);
+            return handler(event as never, context);
+          }) as Promise<never>;
         },
       ]),
     );

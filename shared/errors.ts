@@ -75,6 +75,28 @@ export const ERROR_TABLE: Record<string, { retry: boolean; status: number }> = {
   ExportError: { retry: false, status: 500 },
 };
 
+/**
+ * Errors of the Lambda service itself (not of our code) that Step Functions reports for a Task:
+ * each passes on retry, so every Task's Retry lists them with our retried names (a test holds the
+ * ASL to this list and to ERROR_TABLE).
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** What every Task's Retry matches: the Lambda service's errors and our names marked retry. */
+export function retriedErrorNames(): string[] {
+  return [
+    ...LAMBDA_SERVICE_ERRORS,
+    ...Object.entries(ERROR_TABLE)
+      .filter(([, { retry }]) => retry)
+      .map(([name]) => name),
+  ];
+}
+
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }

@@ -5,7 +5,11 @@ import { callerFromClaims } from '../../shared/api/auth';
 import { parseJsonBody } from '../../shared/api/body';
 import { errorResponse } from '../../shared/api/errors';
 import { routeApiRequest, type ApiDeps } from '../../shared/api/router';
+import { announceDeps } from '../../shared/aws/deps';
+import { announceEnd } from '../../shared/exports/announce';
 import { startDepsFromEnv } from '../../shared/exports/deps';
+import { errorFields, observeApi } from '../../shared/observability/middleware';
+import { logger } from '../../shared/observability/index';
 
 type ParsedEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: unknown };
 
@@ -18,6 +22,7 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
 /** The REST API of DESIGN §12 as one Lambda function behind API Gateway's proxy integration. */
 export function createApiHandler(deps: () => ApiDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(observeApi())
     .use(httpHeaderNormalizer())
     .use({
       // Size limit (413) and JSON parsing (400) before anything else looks at the body.
@@ -30,16 +35,11 @@ export function createApiHandler(deps: () => ApiDeps) {
         const { statusCode, body } = errorResponse(request.error, requestId);
         if (statusCode >= 500) {
           // The log keeps what the response must not show; never the body (it may hold a password).
-          const error = request.error as Error & { $metadata?: unknown };
-          console.error(
-            JSON.stringify({
-              level: 'error',
-              requestId,
-              awsRequestId: request.context.awsRequestId,
-              route: `${request.event?.httpMethod} ${request.event?.resource ?? request.event?.path}`,
-              error: { name: error?.name, message: error?.message, stack: error?.stack },
-            }),
-          );
+          const error = request.error as Error | undefined;
+          logger.error('request failed', {
+            route: `${request.event?.httpMethod} ${request.event?.resource ?? request.event?.path}`,
+            error: { ...errorFields(error), stack: error?.stack },
+          });
         }
         request.response = json(statusCode, body);
       },
@@ -60,4 +60,7 @@ export function createApiHandler(deps: () => ApiDeps) {
     });
 }
 
-export const handler = createApiHandler(startDepsFromEnv);
+export const handler = createApiHandler(() => ({
+  ...startDepsFromEnv(),
+  announce: (record) => announceEnd(announceDeps(), record),
+}));

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { pipelineDeps } from '../../shared/aws/deps';
+import { observeStage } from '../../shared/observability/middleware';
 import { renderShard } from '../../shared/pipeline/render';
 import type { ExportRef, ShardRef } from '../../shared/pipeline/work';
 
@@ -10,4 +11,4 @@ import type { ExportRef, ShardRef } from '../../shared/pipeline/work';
 export const handler = middy(async (event: ExportRef & { shard: ShardRef }) => {
   const stats = await renderShard(pipelineDeps(), event);
   return { shard: stats.index, items: stats.items };
-});
+}).use(observeStage('masks'));

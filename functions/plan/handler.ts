@@ -1,7 +1,10 @@
 import middy from '@middy/core';
 import { pipelineDeps } from '../../shared/aws/deps';
+import { observeStage } from '../../shared/observability/middleware';
 import { planExport } from '../../shared/pipeline/plan';
 import type { ExportRef } from '../../shared/pipeline/work';
 
 /** Plan state: validates and shards the export; returns shard references for the Map. */
-export const handler = middy(async (event: ExportRef) => planExport(pipelineDeps(), event));
+export const handler = middy(async (event: ExportRef) => planExport(pipelineDeps(), event)).use(
+  observeStage('plan'),
+);

@@ -3,6 +3,8 @@ import type { S3Event } from 'aws-lambda';
 import { startDepsFromEnv } from '../../shared/exports/deps';
 import { handleRequestObject } from '../../shared/exports/request-object';
 import type { StartDeps } from '../../shared/exports/start';
+import { addCorrelation, observeRequestObjects } from '../../shared/observability/middleware';
+import { countStarted } from '../../shared/observability/outcomes';
 
 /**
  * S3 trigger (DESIGN §12): each `requests/{projectId}/{name}.json` created in the data bucket starts
@@ -20,10 +22,14 @@ export function createS3RequestHandler(deps: () => StartDeps) {
         sequencer: record.s3.object.sequencer,
         eTag: record.s3.object.eTag,
       });
+      if (outcome?.status === 'STARTED') {
+        addCorrelation({ exportId: outcome.exportId });
+        countStarted(outcome);
+      }
       outcomes.push(outcome ? { request: outcome.request, status: outcome.status } : null);
     }
     return outcomes;
-  });
+  }).use(observeRequestObjects());
 }
 
 export const handler = createS3RequestHandler(startDepsFromEnv);

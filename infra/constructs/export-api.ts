@@ -160,6 +160,7 @@ export class ExportApi extends Construct {
     const exportPath = { ...projectPath, 'method.request.path.exportId': true };
     add(oneExport, 'GET', { requestParameters: exportPath });
     add(oneExport, 'DELETE', { requestParameters: exportPath });
+    add(oneExport.addResource('cancel'), 'POST', { requestParameters: exportPath });
 
     if (props.webAclArn) {
       new CfnWebACLAssociation(this, 'WebAcl', {

@@ -1,6 +1,6 @@
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -103,9 +103,11 @@ export class ExportFunction extends Construct {
   readonly handler: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: ExportFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout;
     // A role of our own: the default one carries the AWS managed AWSLambdaBasicExecutionRole,
     // which may write to every log group in the account.
     this.role = new Role(this, 'Role', {
@@ -127,6 +129,8 @@ export class ExportFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      // X-Ray: Powertools' Tracer adds the S3, Step Functions and EventBridge calls as subsegments.
+      tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
       environment: {
@@ -158,6 +162,11 @@ export class ExportFunction extends Construct {
           ],
         },
       },
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which accept no resource but *: https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html',
     });
     Validations.of(this.handler).acknowledge({
       id: 'AwsSolutions-L1',

@@ -1,5 +1,7 @@
 import { NotFoundError, ValidationError } from '../errors';
 import { EXPORT_ID_PATTERN } from '../exports/ids';
+import { cancelExport } from '../exports/cancel';
+import type { ExportRecord } from '../exports/record';
 import { startExportIdempotently } from '../exports/idempotency';
 import { startExport, type StartDeps } from '../exports/start';
 import { deleteExport, getExport, listExports, pageParameters, viewOf } from '../exports/table';
@@ -19,7 +21,11 @@ function checkPathParameter(field: string, value: string, problem: string | unde
   if (problem) throw new ValidationError(`${field} ${JSON.stringify(value)} ${problem}`);
 }
 
-export type ApiDeps = StartDeps & TableDeps;
+export type ApiDeps = StartDeps &
+  TableDeps & {
+    /** Tells whoever waits that an export ended here (a cancel): its event and metrics. */
+    announce?: (record: ExportRecord) => Promise<void>;
+  };
 
 /** A REST request with its body already parsed and its headers lower-cased. */
 export interface ApiRequest {
@@ -96,6 +102,11 @@ export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promi
   checkPathParameter('exportId', exportId, segmentProblem(exportId));
   if (!EXPORT_ID_PATTERN.test(exportId))
     throw new NotFoundError(`export ${JSON.stringify(exportId)} does not exist`);
+  if (route === 'cancel') {
+    const record = await cancelExport(deps, projectId, exportId);
+    if (deps.announce) await deps.announce(record);
+    return { statusCode: 200, body: await viewOf(deps, record) };
+  }
   if (method === 'DELETE') {
     await deleteExport(deps, projectId, exportId);
     return { statusCode: 204 };

@@ -8,6 +8,7 @@ export const ROUTES = {
   tasks: '/projects/{projectId}/tasks',
   exports: '/projects/{projectId}/exports',
   oneExport: '/projects/{projectId}/exports/{exportId}',
+  cancel: '/projects/{projectId}/exports/{exportId}/cancel',
 } as const;
 export type RouteName = keyof typeof ROUTES;
 
@@ -17,6 +18,7 @@ export const ROUTE_METHODS: Record<RouteName, string[]> = {
   tasks: ['GET'],
   exports: ['GET', 'POST'],
   oneExport: ['GET', 'DELETE'],
+  cancel: ['POST'],
 };
 
 export interface MatchedRoute {

@@ -1,6 +1,7 @@
 import { readConfig } from '../aws/config';
 import { createS3Client } from '../aws/s3';
 import { createSfnClient } from '../aws/sfn';
+import { tracer } from '../observability/index';
 import type { StartDeps } from './start';
 
 let cached: { key: string; deps: StartDeps } | undefined;
@@ -23,8 +24,8 @@ export function startDepsFromEnv(env: NodeJS.ProcessEnv = process.env): StartDep
     cached = {
       key,
       deps: {
-        s3: createS3Client(env),
-        sfn: createSfnClient(env),
+        s3: tracer.captureAWSv3Client(createS3Client(env)),
+        sfn: tracer.captureAWSv3Client(createSfnClient(env)),
         dataBucket: config.dataBucket,
         exportBucket: config.exportBucket,
         stateMachineArn: config.stateMachineArn,

@@ -5,7 +5,7 @@ import { recordKeys } from '../store/keys';
 import type { TaskType } from '../model/types';
 import type { Encryption, ExportRequest, ExportType } from './request';
 
-export const EXPORT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const EXPORT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /** One row of the exports table (DESIGN §12). Never holds the password. */
@@ -28,6 +28,8 @@ export interface ExportRecord {
   archive: { key: string; bytes: number; sha256: string; files: number } | null;
   counts: { items: number; annotations: number } | null;
   warnings: string[];
+  /** The request object's name (`requests/{projectId}/{name}.json`) of an export started by one. */
+  requestName?: string;
   error: { code: string; message: string; details: string[] } | null;
   /** When S3 removes the archive and the record (the retention setting); null on older records. */
   expires_at?: string | null;

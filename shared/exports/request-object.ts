@@ -11,7 +11,7 @@ import {
 import { MAX_BODY_BYTES } from '../api/body';
 import { parseRequestKey, REQUEST_PREFIX, requestKeys, STATUS_SUFFIX } from '../store/keys';
 import { exportIdFor } from './ids';
-import { recordKeys } from './record';
+import { recordKeys, type ExportRecord } from './record';
 import { startExport, type StartDeps } from './start';
 
 /**
@@ -29,7 +29,20 @@ export type RequestStatus =
       request: string;
       projectId: string;
       exportId: string;
+      format: string | null;
       record: string;
+      at: string;
+    }
+  | {
+      status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+      request: string;
+      projectId: string;
+      exportId: string;
+      format: string | null;
+      record: string;
+      /** The archive's key in the export bucket and its size, once SUCCEEDED. */
+      archive: { key: string; bytes: number } | null;
+      error: { code: string; message: string; details: string[] } | null;
       at: string;
     }
   | {
@@ -122,7 +135,8 @@ export async function handleRequestObject(
   const previous = await getTextIfExists(deps.s3, event.bucket, statusKey);
   if (previous) {
     const status = parseStatus(previous);
-    if (status?.status === 'STARTED' && status.exportId === exportId) return status;
+    // Started, or ended since: either way its export exists.
+    if (status && 'exportId' in status && status.exportId === exportId) return status;
   }
 
   let body: unknown;
@@ -138,12 +152,13 @@ export async function handleRequestObject(
         `the request is ${bytes.byteLength} bytes; at most ${MAX_BODY_BYTES} are accepted`,
       );
     if (body === undefined) throw new ValidationError(`${key} is not valid JSON`);
-    const record = await startExport(deps, projectId, body, exportId);
+    const record = await startExport(deps, projectId, body, exportId, name);
     outcome = {
       status: 'STARTED',
       request: key,
       projectId,
       exportId: record.id,
+      format: record.format,
       record: recordKeys.record(projectId, record.id),
       at: at.toISOString(),
     };
@@ -217,4 +232,35 @@ async function removePassword(
     throw classifyAwsError(error, `rewriting ${key}`);
   }
   return true;
+}
+
+/**
+ * The status object of an ended export that a request object started: SUCCEEDED (with the
+ * archive's key and size), FAILED (with the reason) or CANCELLED, in place of STARTED.
+ */
+export async function recordEndedRequest(
+  deps: { s3: StartDeps['s3']; dataBucket: string },
+  record: ExportRecord,
+  at: Date = new Date(),
+): Promise<void> {
+  if (!record.requestName) return;
+  if (record.status !== 'SUCCEEDED' && record.status !== 'FAILED' && record.status !== 'CANCELLED')
+    return;
+  const status: RequestStatus = {
+    status: record.status,
+    request: requestKeys.request(record.projectId, record.requestName),
+    projectId: record.projectId,
+    exportId: record.id,
+    format: record.format,
+    record: recordKeys.record(record.projectId, record.id),
+    archive: record.archive ? { key: record.archive.key, bytes: record.archive.bytes } : null,
+    error: record.error,
+    at: at.toISOString(),
+  };
+  await putText(
+    deps.s3,
+    deps.dataBucket,
+    requestKeys.status(record.projectId, record.requestName),
+    JSON.stringify(status, null, 2),
+  );
 }

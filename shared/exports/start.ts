@@ -36,6 +36,7 @@ export async function startExport(
   projectId: string,
   body: unknown,
   exportId?: string,
+  requestName?: string,
 ): Promise<ExportRecord> {
   const request = validateRequest(body);
   const now = deps.now?.() ?? new Date();
@@ -66,6 +67,7 @@ export async function startExport(
     warnings: [],
     error: null,
     expires_at: expiresAt(now, deps.retentionDays ?? DEFAULT_RETENTION_DAYS),
+    ...(requestName === undefined ? {} : { requestName }),
   };
   if (request.password) {
     await putText(

@@ -1,10 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { deleteKey, deleteKeys, deletePrefix, listFolders, listKeys } from '../aws/s3';
+import { deleteKey, listFolders, listKeys } from '../aws/s3';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { StoreReader } from '../store/reader';
+import { removeStagedAndArchive } from './cancel';
 import { attachmentDisposition } from './content-disposition';
 import { EXPORT_ID_PATTERN } from './ids';
 import { closeExport, executionOfExport, isActive, reasonToClose } from './lifecycle';
@@ -300,14 +301,7 @@ export async function deleteExport(
   if (status === 'QUEUED' || status === 'RUNNING')
     throw new ConflictError(`export ${exportId} is ${status}; delete it once it has ended`);
   await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(exportId));
-  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(exportId));
   // The archive goes first: a record left by an interrupted delete can be deleted again.
-  const folder = `${recordKeys.prefix(projectId)}${exportId}/`;
-  const recordKey = recordKeys.record(projectId, exportId);
-  const others: string[] = [];
-  for await (const { key } of listKeys(deps.s3, deps.exportBucket, folder))
-    if (key !== recordKey) others.push(key);
-  for (let i = 0; i < others.length; i += 1000)
-    await deleteKeys(deps.s3, deps.exportBucket, others.slice(i, i + 1000));
-  await deleteKey(deps.s3, deps.exportBucket, recordKey);
+  await removeStagedAndArchive(deps, { id: exportId, projectId });
+  await deleteKey(deps.s3, deps.exportBucket, recordKeys.record(projectId, exportId));
 }

@@ -9,35 +9,116 @@ export interface CaughtError {
   Cause?: unknown;
 }
 
+/** Where a failure happened, for an operator to find its logs in one step. */
+export interface FailureContext {
+  /** The execution's ARN (`$$.Execution.Id`). */
+  execution?: string;
+}
+
+type Reason = { code: string; message: string; details: string[] };
+
+/** The request id a stage appends to an internal error's message (shared/observability). */
+const REQUEST_ID = /\(request ([\w-]+)\)$/;
+
 /**
- * The user-facing reason of a failure: our errors say what went wrong in their own words (file,
- * line and field); anything else is reported without internals.
+ * Errors of the Lambda service and runtime, by the name Step Functions reports, and what a user
+ * can do about each. Their names are not ours (shared/errors.ts), so they are matched here.
  */
-export function failureReason(error: CaughtError): {
-  code: string;
-  message: string;
-  details: string[];
+const RUNTIME_FAILURES: Array<{
+  names: RegExp;
+  cause?: RegExp;
+  reason: (where: string) => Reason;
+}> = [
+  {
+    names: /^(States\.Timeout|Sandbox\.Timedout)$/,
+    reason: (where) => ({
+      code: 'Timeout',
+      message: `a step of the export ran past its time limit and was stopped; an export of fewer items, or split into several, finishes in time${where}`,
+      details: [],
+    }),
+  },
+  {
+    names: /^Lambda\.Unknown$|^Runtime\.ExitError$/,
+    cause: /Task timed out after/,
+    reason: (where) => ({
+      code: 'Timeout',
+      message: `a step of the export ran past its time limit and was stopped; an export of fewer items, or split into several, finishes in time${where}`,
+      details: [],
+    }),
+  },
+  {
+    names: /^Runtime\.OutOfMemory$/,
+    reason: (where) => ({
+      code: 'OutOfMemory',
+      message: `a step of the export ran out of memory; images or masks this large need an export of fewer items per shard${where}`,
+      details: [],
+    }),
+  },
+  {
+    names: /^Lambda\.Unknown$|^Runtime\.ExitError$/,
+    cause: /signal: killed|out of memory|JavaScript heap/i,
+    reason: (where) => ({
+      code: 'OutOfMemory',
+      message: `a step of the export ran out of memory; images or masks this large need an export of fewer items per shard${where}`,
+      details: [],
+    }),
+  },
+  {
+    names:
+      /^(Lambda\.TooManyRequestsException|Lambda\.ServiceException|Lambda\.AWSLambdaException|Lambda\.SdkClientException|TransientError)$/,
+    reason: (where) => ({
+      code: 'Throttled',
+      message: `the service was busy (throttled or temporarily unavailable) for longer than the export's retries waited; starting the export again later should succeed${where}`,
+      details: [],
+    }),
+  },
+];
+
+function parseCause(error: CaughtError): {
+  errorMessage?: string;
+  message?: string;
+  details?: string[];
 } {
-  const code = error.Error ?? 'Error';
-  let cause: { errorMessage?: string; message?: string; details?: string[] } = {};
   if (typeof error.Cause === 'string') {
     try {
-      cause = JSON.parse(error.Cause) as typeof cause;
+      const parsed = JSON.parse(error.Cause) as unknown;
+      if (parsed && typeof parsed === 'object') return parsed as { errorMessage?: string };
     } catch {
-      cause = { errorMessage: error.Cause };
+      // A cause that is not JSON is a message.
     }
-  } else if (error.Cause && typeof error.Cause === 'object') {
-    cause = error.Cause as typeof cause;
+    return { errorMessage: error.Cause };
   }
+  if (error.Cause && typeof error.Cause === 'object')
+    return error.Cause as { errorMessage?: string };
+  return {};
+}
+
+/**
+ * The user-facing reason of a failure: our errors say what went wrong in their own words (file,
+ * line and field); a timeout, an out-of-memory and a throttle that outlasted the retries each
+ * have their own code and advice; anything else is an internal error that names the execution
+ * and the request id (the function's log lines carry it), never internals.
+ */
+export function failureReason(error: CaughtError, context: FailureContext = {}): Reason {
+  const code = error.Error ?? 'Error';
+  const cause = parseCause(error);
   const message = cause.errorMessage ?? cause.message ?? '';
-  if (code in ERROR_TABLE && message) {
+  if (code in ERROR_TABLE && code !== 'TransientError' && message) {
     return { code, message, details: Array.isArray(cause.details) ? cause.details : [] };
   }
-  if (code === 'States.Timeout')
-    return { code, message: 'the export took too long and was stopped', details: [] };
+  const where = context.execution ? ` (execution ${context.execution})` : '';
+  for (const failure of RUNTIME_FAILURES) {
+    if (failure.names.test(code) && (!failure.cause || failure.cause.test(message)))
+      return failure.reason(where);
+  }
+  const requestId = REQUEST_ID.exec(message)?.[1];
+  const parts = [
+    context.execution ? `execution ${context.execution}` : undefined,
+    requestId ? `request ${requestId}` : undefined,
+  ].filter(Boolean);
   return {
     code: 'InternalError',
-    message: 'the export failed because of an internal error',
+    message: `the export failed because of an internal error (${code})${parts.length ? `: ${parts.join(', ')}` : ''}`,
     details: [],
   };
 }
@@ -49,11 +130,11 @@ export function failureReason(error: CaughtError): {
  */
 export async function recordFailure(
   deps: PipelineDeps,
-  input: ExportRef & { error: CaughtError },
+  input: ExportRef & { error: CaughtError; execution?: string },
 ): Promise<ExportRecord> {
   const records = new RecordStore(deps.s3, deps.exportBucket);
   const record = await records.get(input.projectId, input.exportId);
   // Package recorded SUCCEEDED and then failed on its way out: the archive stands.
   if (record.status === 'SUCCEEDED') return record;
-  return closeExport(deps, record, failureReason(input.error));
+  return closeExport(deps, record, failureReason(input.error, { execution: input.execution }));
 }

@@ -19,6 +19,7 @@ import {
   readLines,
 } from '../aws/s3';
 import { NotFoundError } from '../errors';
+import { removeStagedAndArchive } from '../exports/cancel';
 import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
 import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
@@ -144,6 +145,12 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
   // The password goes before the record says SUCCEEDED: once it does, none may be left at rest
   // whatever happens next (DESIGN §15). A retry after this point finds no password and fails.
   await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(ref.exportId));
+  // A cancel while the archive was written wins: a cancelled export never offers an archive.
+  const latest = await records.get(ref.projectId, ref.exportId);
+  if (latest.status === 'CANCELLED') {
+    await removeStagedAndArchive(deps, latest);
+    return latest;
+  }
   const finished = await records.update(ref.projectId, ref.exportId, {
     status: 'SUCCEEDED',
     finished_at: new Date().toISOString(),

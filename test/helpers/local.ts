@@ -25,13 +25,15 @@ export interface TestStack extends LocalStack {
  */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<TestStack> {
   const directory = mkdtempSync(join(tmpdir(), 'annotation-export-'));
-  const stack = await startLocalStack({ directory, shardItems: 5, ...options });
+  const eventsFile = `${directory}-events.jsonl`;
+  const stack = await startLocalStack({ directory, shardItems: 5, eventsFile, ...options });
   const sample = await seedSampleProject(stack.s3, stack.config.dataBucket, buildSampleProject());
   return Object.assign(stack, {
     sample,
     async dispose() {
       await stack.stop();
       rmSync(directory, { recursive: true, force: true });
+      rmSync(eventsFile, { force: true });
     },
   });
 }

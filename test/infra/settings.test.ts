@@ -20,8 +20,35 @@ describe('stack settings from CDK context', () => {
       webAclArn: undefined,
       apiGatewayCloudWatchRole: true,
       destroyOnRemoval: false,
+      alarmEmail: undefined,
+      debugLogSampleRate: 0,
+      queuedAlarmSeconds: 900,
     });
     expect(settingsOf({})).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('read the alarm email, the debug sampling share and the queue alarm age, refusing bad ones', () => {
+    expect(
+      settingsOf({
+        alarmEmail: 'ops@example.com',
+        debugLogSampleRate: '0.25',
+        queuedAlarmSeconds: 600,
+      }),
+    ).toMatchObject({
+      alarmEmail: 'ops@example.com',
+      debugLogSampleRate: 0.25,
+      queuedAlarmSeconds: 600,
+    });
+    expect(settingsOf({ debugLogSampleRate: 1 }).debugLogSampleRate).toBe(1);
+    expect(() =>
+      settingsOf({
+        alarmEmail: 'not an address',
+        debugLogSampleRate: '1.5',
+        queuedAlarmSeconds: '5',
+      }),
+    ).toThrow(
+      /alarmEmail must be an email address[\s\S]*debugLogSampleRate must be a number from 0 to 1[\s\S]*queuedAlarmSeconds must be an integer from 60/,
+    );
   });
 
   it('read `-c key=value` strings as numbers and booleans', () => {

@@ -343,6 +343,7 @@ describe('API', () => {
       'GET /projects/{projectId}/exports/{exportId}',
       'GET /projects/{projectId}/tasks',
       'POST /projects/{projectId}/exports',
+      'POST /projects/{projectId}/exports/{exportId}/cancel',
     ]);
   });
 
@@ -475,21 +476,22 @@ describe('IAM', () => {
         's3:ListBucket': ['data', 'exports'],
       });
     }
+    const status = 'data:requests/*/*.status.json';
     expect(s3Access('package')).toEqual({
       's3:GetObject': ['data:projects/*', record, 'exports:secrets/*', 'exports:work/*'],
-      ...write('exports:exports/*'),
-      's3:DeleteObject': ['exports:secrets/*', 'exports:work/*'],
+      ...write(status, 'exports:exports/*'),
+      's3:DeleteObject': ['exports:exports/*/*/*.zip', 'exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['data', 'exports'],
     });
     expect(s3Access('record-failure')).toEqual({
       's3:GetObject': [record],
-      ...write(record),
+      ...write(status, record),
       's3:DeleteObject': ['exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['exports'],
     });
     expect(s3Access('api')).toEqual({
       's3:GetObject': ['data:projects/*', 'exports:exports/*'],
-      ...write('exports:exports/*', 'exports:secrets/*'),
+      ...write(status, 'exports:exports/*', 'exports:secrets/*'),
       's3:DeleteObject': ['exports:exports/*', 'exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['data', 'exports'],
     });

@@ -212,6 +212,18 @@ describe('S3 request objects on the local stack', () => {
       zip.names.filter((n) => n.endsWith('.png') && n.startsWith('annotations/')),
     ).toHaveLength(odDatasets.reduce((n, d) => n + d.items.length, 0));
     await zip.close();
+
+    // The status object follows the export to its end.
+    await service.stack.stepFunctions.settle();
+    const ended = JSON.parse((await readObject(`requests/${P}/nightly masks.status.json`)).text);
+    expect(ended).toMatchObject({
+      status: 'SUCCEEDED',
+      exportId: status.exportId,
+      request: `requests/${P}/nightly masks.json`,
+      archive: { key: final.archive!.key, bytes: final.archive!.bytes },
+      error: null,
+    });
+    expect(JSON.stringify(ended)).not.toContain('from a pipeline');
   });
 
   it('answers a bad request object with a status object listing its problems', async () => {

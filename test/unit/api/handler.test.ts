@@ -920,10 +920,19 @@ describe('failures of S3 and Step Functions', () => {
   });
 
   it('logs the internals it does not show, without the request body', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // The function logs JSON lines (Powertools) to the process's stdout and stderr.
+    const lines: string[] = [];
+    const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
     aws.sfnMock.on(StartExecutionCommand).rejects(new Error('boom inside'));
-    await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, password: 'hunter2' } });
-    const logged = log.mock.calls.map((c) => String(c[0])).join('\n');
+    await call('POST', `/projects/${P}/exports`, {
+      body: { ...odRequest, password: 'hunter2' },
+    }).finally(() => {
+      out.mockRestore();
+      err.mockRestore();
+    });
+    const logged = lines.join('\n');
     expect(logged).toContain('boom inside');
     expect(logged).toContain('gateway-request-1');
     expect(logged).not.toContain('hunter2');
