@@ -6,15 +6,20 @@ import { parseDateTime } from '../dates';
 import { invisibleCharacter } from '../names';
 import { validateSplit, type Split } from '../split/index';
 import { segmentProblem } from '../store/segments';
+import {
+  MAX_AES_PASSWORD_LENGTH,
+  MAX_FIELD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  PRINTABLE_PASSWORD,
+} from './limits';
 
 export { parseDateTime } from '../dates';
+export { MAX_AES_PASSWORD_LENGTH } from './limits';
 
 export const EXPORT_TYPES = ['annotations', 'datasets', 'both'] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 export const ENCRYPTIONS = ['aes256', 'zipcrypto'] as const;
 export type Encryption = (typeof ENCRYPTIONS)[number];
-/** 7-Zip refuses WinZip AES passwords longer than this, so an archive it cannot open is never made. */
-export const MAX_AES_PASSWORD_LENGTH = 99;
 
 /** An export request (DESIGN §5) as the API, the S3 trigger and the CLI take it. */
 export interface ExportRequest {
@@ -36,9 +41,9 @@ export const exportRequestSchema = {
   additionalProperties: false,
   required: ['type'],
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 128 },
+    name: { type: 'string', minLength: 1, maxLength: MAX_FIELD_LENGTH },
     type: { enum: [...EXPORT_TYPES] },
-    taskId: { type: 'string', minLength: 1, maxLength: 128 },
+    taskId: { type: 'string', minLength: 1, maxLength: MAX_FIELD_LENGTH },
     format: { enum: [...FORMAT_IDS] },
     maskKind: { enum: [...MASK_KINDS] },
     datasetIds: {
@@ -46,7 +51,7 @@ export const exportRequestSchema = {
       minItems: 1,
       maxItems: 1000,
       uniqueItems: true,
-      items: { type: 'string', minLength: 1, maxLength: 128 },
+      items: { type: 'string', minLength: 1, maxLength: MAX_FIELD_LENGTH },
     },
     dateRange: {
       type: 'object',
@@ -59,7 +64,12 @@ export const exportRequestSchema = {
     },
     // Its fields, ranges and sums are checked by validateSplit, which names each problem.
     split: { type: 'object' },
-    password: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7e]+$' },
+    password: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_PASSWORD_LENGTH,
+      pattern: PRINTABLE_PASSWORD.source,
+    },
     encryption: { enum: [...ENCRYPTIONS] },
   },
 } as const;
@@ -79,7 +89,7 @@ function describe(error: ErrorObject): string {
       return `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     case 'pattern':
       return field === 'password'
-        ? 'password must be 1-128 printable ASCII characters'
+        ? `password must be 1-${MAX_PASSWORD_LENGTH} printable ASCII characters`
         : `${field} must match ${(error.params as { pattern: string }).pattern}`;
     default:
       return `${field} ${error.message ?? 'is invalid'}`;
@@ -179,7 +189,7 @@ function nameAndPasswordProblems(request: Record<string, unknown>): string[] {
     password.length > MAX_AES_PASSWORD_LENGTH
   )
     problems.push(
-      `password is ${password.length} characters: AES-256 passwords may have at most ${MAX_AES_PASSWORD_LENGTH}, because 7-Zip cannot open archives with longer ones (zipcrypto allows 128)`,
+      `password is ${password.length} characters: AES-256 passwords may have at most ${MAX_AES_PASSWORD_LENGTH}, because 7-Zip cannot open archives with longer ones (zipcrypto allows ${MAX_PASSWORD_LENGTH})`,
     );
   return problems;
 }

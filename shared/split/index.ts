@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 export const SPLIT_MODES = ['random', 'stable'] as const;
 export type SplitMode = (typeof SPLIT_MODES)[number];
 
-export const MAX_SUBSETS = 20;
-export const SUBSET_NAME = /^[a-z0-9_-]{1,32}$/;
+import { MAX_SUBSETS, SUBSET_NAME } from '../exports/limits';
+
+export { MAX_SUBSETS, SUBSET_NAME } from '../exports/limits';
 
 export interface SplitSubset {
   name: string;

@@ -13,7 +13,17 @@ import type {
   SplitMode,
   TaskSummary,
 } from './types';
+import {
+  MAX_AES_PASSWORD_LENGTH,
+  MAX_FIELD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MAX_SUBSETS,
+  PRINTABLE_PASSWORD,
+  SUBSET_NAME,
+} from '../../shared/exports/limits';
 import { generatedName, invisibleCharacter } from '../../shared/names';
+
+export { MAX_SUBSETS } from '../../shared/exports/limits';
 
 export interface SubsetDraft {
   name: string;
@@ -75,12 +85,6 @@ export interface DialogPreset {
   taskId?: string;
   datasetId?: string;
 }
-
-export const SUBSET_NAME = /^[a-z0-9_-]{1,32}$/;
-export const MAX_SUBSETS = 20;
-const PRINTABLE = /^[\x20-\x7e]+$/;
-/** 7-Zip opens WinZip AES archives only with passwords up to this length; the API holds to it. */
-export const MAX_AES_PASSWORD = 99;
 
 export function taskOf(context: DialogContext, taskId: string): TaskSummary | undefined {
   return context.tasks.find((t) => t.id === taskId);
@@ -241,23 +245,23 @@ export function validateDraft(context: DialogContext, draft: ExportDraft): Probl
       add(problems, 'split', 'The seed is a whole number.');
   }
   const name = draft.name.trim();
-  if (name.length < 1 || name.length > 128)
-    add(problems, 'name', 'The name is 1 to 128 characters.');
+  if (name.length < 1 || name.length > MAX_FIELD_LENGTH)
+    add(problems, 'name', `The name is 1 to ${MAX_FIELD_LENGTH} characters.`);
   const invisible = invisibleCharacter(draft.name);
   if (invisible)
     add(problems, 'name', `The name holds an invisible character (${invisible}); take it out.`);
   if (draft.password) {
-    if (draft.password.length > 128 || !PRINTABLE.test(draft.password))
+    if (draft.password.length > MAX_PASSWORD_LENGTH || !PRINTABLE_PASSWORD.test(draft.password))
       add(
         problems,
         'password',
-        'The password is 1 to 128 printable ASCII characters (no accents or emoji).',
+        `The password is 1 to ${MAX_PASSWORD_LENGTH} printable ASCII characters (no accents or emoji).`,
       );
-    else if (draft.encryption === 'aes256' && draft.password.length > MAX_AES_PASSWORD)
+    else if (draft.encryption === 'aes256' && draft.password.length > MAX_AES_PASSWORD_LENGTH)
       add(
         problems,
         'password',
-        `AES-256 passwords have at most ${MAX_AES_PASSWORD} characters (7-Zip opens no longer ones); this one has ${draft.password.length}.`,
+        `AES-256 passwords have at most ${MAX_AES_PASSWORD_LENGTH} characters (7-Zip opens no longer ones); this one has ${draft.password.length}.`,
       );
     if (draft.confirm !== draft.password) add(problems, 'confirm', 'The two passwords differ.');
   } else if (draft.confirm) {
