@@ -270,25 +270,24 @@ export async function* listFolders(
   } while (token);
 }
 
-export async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+/** Deletes every object under a prefix but those `keep` holds on to. */
+export async function deletePrefix(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  keep: (key: string) => boolean = () => false,
+): Promise<void> {
   let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const objects = batch.map((Key) => ({ Key }));
-    batch = [];
-    try {
-      await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `deleting ${prefix}`);
-    }
-  };
   for await (const { key } of listKeys(s3, bucket, prefix)) {
+    if (keep(key)) continue;
     batch.push(key);
-    if (batch.length === 1000) await flush();
+    // DeleteObjects takes at most 1,000 keys.
+    if (batch.length === 1000) {
+      await deleteKeys(s3, bucket, batch);
+      batch = [];
+    }
   }
-  await flush();
+  await deleteKeys(s3, bucket, batch);
 }
 
 export async function deleteKey(s3: S3Client, bucket: string, key: string): Promise<void> {

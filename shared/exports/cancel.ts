@@ -1,4 +1,4 @@
-import { deleteKey, deletePrefix, listKeys, deleteKeys } from '../aws/s3';
+import { deleteKey, deletePrefix } from '../aws/s3';
 import { stopExecution, executionArn } from '../aws/sfn';
 import { ConflictError, NotFoundError } from '../errors';
 import { workKeys } from '../pipeline/work';
@@ -52,13 +52,10 @@ export async function removeStagedAndArchive(
 ): Promise<void> {
   await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(record.id));
   const recordKey = recordKeys.record(record.projectId, record.id);
-  const others: string[] = [];
-  for await (const { key } of listKeys(
+  await deletePrefix(
     deps.s3,
     deps.exportBucket,
     `${recordKeys.prefix(record.projectId)}${record.id}/`,
-  ))
-    if (key !== recordKey) others.push(key);
-  for (let i = 0; i < others.length; i += 1000)
-    await deleteKeys(deps.s3, deps.exportBucket, others.slice(i, i + 1000));
+    (key) => key === recordKey,
+  );
 }
