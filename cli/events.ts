@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
-/** Where the local stack (`npm start`) writes the events of ended exports, one JSON per line. */
-export const LOCAL_EVENTS_FILE = '.local/events.jsonl';
+export { LOCAL_EVENTS_FILE } from '../local/endpoints';
 
 interface EventLine {
   time?: string;
@@ -40,23 +40,25 @@ export async function tailEvents(
   print: (text: string) => void,
 ): Promise<void> {
   let offset = 0;
-  let partial = '';
   for (;;) {
-    const handle = await open(file, 'r').catch(() => undefined);
-    if (handle) {
-      try {
-        const { size } = await handle.stat();
-        if (size > offset) {
-          const buffer = Buffer.alloc(size - offset);
-          await handle.read(buffer, 0, buffer.length, offset);
-          offset = size;
-          const lines = (partial + buffer.toString('utf8')).split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines.filter((l) => l.trim() !== ''))
-            print(options.json ? line : eventText(line));
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size > offset) {
+      // Only whole lines count: a line still being appended is read again in the next round.
+      let rest = '';
+      for await (const chunk of createReadStream(file, {
+        start: offset,
+        end: size - 1,
+        encoding: 'utf8',
+      })) {
+        const lines = (rest + (chunk as string)).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          offset += Buffer.byteLength(line) + 1;
+          if (line.trim() !== '') print(options.json ? line : eventText(line));
         }
-      } finally {
-        await handle.close();
       }
     }
     if (!options.follow || options.signal?.aborted) return;

@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 /** Where `npm start` says which endpoints it serves, for the CLI to find them. */
 export const ENDPOINTS_FILE = '.local/endpoints.json';
 
+/** The default bus as the local stack keeps it: one JSON event per line, in the order put. */
+export const LOCAL_EVENTS_FILE = '.local/events.jsonl';
+
 export const LOCAL_BUCKETS = {
   data: 'annotation-export-data',
   exports: 'annotation-export-exports',

@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 
-/** The default bus as the local stack keeps it: one JSON event per line, in the order put. */
-export const LOCAL_EVENTS_FILE = '.local/events.jsonl';
+export { LOCAL_EVENTS_FILE } from './endpoints';
 
 /** One line of the events file: the event as an EventBridge rule would deliver it. */
 export interface LocalEvent {

@@ -84,4 +84,17 @@ describe('CLI: cancel and events', () => {
     });
     expect((await cli(['events', '--file', join(dir, 'none.jsonl')])).stdout).toBe('');
   });
+
+  it('events leaves out a last line still being written (no newline yet)', async () => {
+    const file = join(dir, 'partial.jsonl');
+    const whole = JSON.stringify({
+      time: '2026-12-02T05:00:00.000Z',
+      'detail-type': 'Export Succeeded',
+      detail: { exportId: 'e1', projectId: 'p1', name: 'ä', bytes: 1, reason: null },
+    });
+    await writeFile(file, `${whole}\n{"time":"2026-12-02T05:01`);
+    const ran = await cli(['events', '--file', file, '--json']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout.trim().split('\n')).toEqual([whole]);
+  });
 });
