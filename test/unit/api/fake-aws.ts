@@ -1,4 +1,7 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -6,6 +9,8 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -27,6 +32,13 @@ export interface FakeExecution {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 }
 
+/** A multipart upload under way: its object and the parts made so far, by part number. */
+export interface FakeUpload {
+  bucket: string;
+  key: string;
+  parts: Map<number, Buffer>;
+}
+
 export interface FakeAws {
   deps: ApiDeps;
   s3Mock: AwsClientStub<S3Client>;
@@ -36,6 +48,8 @@ export interface FakeAws {
   /** `{bucket}/{key}` → user metadata. */
   metadata: Map<string, Record<string, string>>;
   executions: Map<string, FakeExecution>;
+  /** Multipart uploads begun and neither completed nor aborted, by upload id. */
+  uploads: Map<string, FakeUpload>;
   text(bucket: string, key: string): string | undefined;
   put(bucket: string, key: string, body: string): void;
   keys(bucket: string, prefix?: string): string[];
@@ -63,6 +77,100 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+interface GetInput {
+  Bucket: string;
+  Key: string;
+  Range?: string;
+}
+
+/** `bytes=a-b` (both ends included) as subarray bounds; 416 beyond the object, as S3 answers. */
+function byteRange(header: string, length: number): [number, number] {
+  const match = /^bytes=(\d+)-(\d+)$/.exec(header);
+  if (!match) throw s3Error('InvalidArgument', 400);
+  const start = Number(match[1]);
+  const end = Math.min(Number(match[2]), length - 1);
+  if (start > end) throw s3Error('InvalidRange', 416);
+  return [start, end + 1];
+}
+
+/** S3's smallest part: every part of an upload but its last must hold at least this many bytes. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/**
+ * Multipart uploads as S3 keeps them: parts uploaded or copied from a range of another object
+ * (UploadPartCopy), joined in part-number order on completion, which S3 refuses (EntityTooSmall)
+ * when a part but the last is under 5 MiB; an aborted or completed upload is gone (NoSuchUpload).
+ */
+function fakeMultipart(
+  s3Mock: AwsClientStub<S3Client>,
+  objects: Map<string, Buffer>,
+  metadata: Map<string, Record<string, string>>,
+): Map<string, FakeUpload> {
+  const uploads = new Map<string, FakeUpload>();
+  let next = 0;
+  const open = (UploadId: string): FakeUpload => {
+    const upload = uploads.get(UploadId);
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    return upload;
+  };
+  s3Mock.on(CreateMultipartUploadCommand).callsFake(({ Bucket, Key }: GetInput) => {
+    const UploadId = `upload-${++next}`;
+    uploads.set(UploadId, { bucket: Bucket, key: Key, parts: new Map() });
+    return { Bucket, Key, UploadId };
+  });
+  s3Mock.on(UploadPartCommand).callsFake(async (input: PartInput & { Body: unknown }) => {
+    const body = await bodyBytes(input.Body);
+    open(input.UploadId).parts.set(input.PartNumber, body);
+    return { ETag: etagOf(body) };
+  });
+  s3Mock.on(UploadPartCopyCommand).callsFake((input: PartInput & CopyInput) => {
+    const upload = open(input.UploadId);
+    const source = objects.get(decodeURIComponent(input.CopySource));
+    if (!source) throw s3Error('NoSuchKey', 404);
+    const range = input.CopySourceRange ? byteRange(input.CopySourceRange, source.length) : null;
+    const body = range ? Buffer.from(source.subarray(...range)) : Buffer.from(source);
+    upload.parts.set(input.PartNumber, body);
+    return { CopyPartResult: { ETag: etagOf(body) } };
+  });
+  s3Mock.on(CompleteMultipartUploadCommand).callsFake((input: CompleteInput) => {
+    const upload = open(input.UploadId);
+    const listed = input.MultipartUpload?.Parts ?? [];
+    const bodies = listed.map(({ PartNumber, ETag }) => {
+      const body = upload.parts.get(PartNumber);
+      if (!body || etagOf(body) !== ETag) throw s3Error('InvalidPart', 400);
+      return body;
+    });
+    listed.forEach(({ PartNumber }, i) => {
+      if (i > 0 && PartNumber <= listed[i - 1]!.PartNumber) throw s3Error('InvalidPartOrder', 400);
+    });
+    if (bodies.slice(0, -1).some((body) => body.length < MIN_PART_BYTES))
+      throw s3Error('EntityTooSmall', 400);
+    uploads.delete(input.UploadId);
+    objects.set(`${upload.bucket}/${upload.key}`, Buffer.concat(bodies));
+    metadata.set(`${upload.bucket}/${upload.key}`, {});
+    return { Bucket: upload.bucket, Key: upload.key };
+  });
+  s3Mock.on(AbortMultipartUploadCommand).callsFake(({ UploadId }: { UploadId: string }) => {
+    open(UploadId);
+    uploads.delete(UploadId);
+    return {};
+  });
+  return uploads;
+}
+
+interface PartInput {
+  UploadId: string;
+  PartNumber: number;
+}
+interface CopyInput {
+  CopySource: string;
+  CopySourceRange?: string;
+}
+interface CompleteInput {
+  UploadId: string;
+  MultipartUpload?: { Parts?: Array<{ PartNumber: number; ETag: string }> };
+}
+
 /**
  * S3 and Step Functions behind aws-sdk-client-mock, backed by maps: the handler's calls behave as
  * the services would (missing keys, listings with delimiters, conditional puts, execution names),
@@ -82,9 +190,10 @@ export function fakeAws(): FakeAws {
       .map((k) => k.slice(bucket.length + 1))
       .sort();
 
-  s3Mock.on(GetObjectCommand).callsFake(({ Bucket, Key }: { Bucket: string; Key: string }) => {
-    const body = objects.get(`${Bucket}/${Key}`);
-    if (!body) throw s3Error('NoSuchKey', 404);
+  s3Mock.on(GetObjectCommand).callsFake(({ Bucket, Key, Range }: GetInput) => {
+    const whole = objects.get(`${Bucket}/${Key}`);
+    if (!whole) throw s3Error('NoSuchKey', 404);
+    const body = Range ? whole.subarray(...byteRange(Range, whole.length)) : whole;
     const stream = Object.assign(Readable.from([body]), {
       transformToByteArray: async () => new Uint8Array(body),
       transformToString: async () => body.toString('utf8'),
@@ -197,6 +306,8 @@ export function fakeAws(): FakeAws {
     };
   });
 
+  const uploads = fakeMultipart(s3Mock, objects, metadata);
+
   return {
     deps: {
       s3,
@@ -210,6 +321,7 @@ export function fakeAws(): FakeAws {
     objects,
     metadata,
     executions,
+    uploads,
     text: (bucket, key) => objects.get(`${bucket}/${key}`)?.toString('utf8'),
     put: (bucket, key, body) => {
       objects.set(`${bucket}/${key}`, Buffer.from(body));
