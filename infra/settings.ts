@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { DEFAULT_SHARD_CONCURRENCY, MAX_SHARD_CONCURRENCY } from '../shared/pipeline/concurrency';
 
 /**
  * Everything a deployment may choose, read from CDK context (`cdk deploy -c key=value` or the
@@ -12,6 +13,11 @@ export interface StackSettings {
   exportRetentionDays: number;
   /** Most items in one shard (one Lambda invocation of render or masks). */
   shardItems: number;
+  /**
+   * Most shards rendered at once (child executions of the Distributed Map, each one invocation of
+   * render or masks): bounded by the account's Lambda concurrency, which other functions share.
+   */
+  shardConcurrency: number;
   /** Days function, state machine and API logs are kept. Must be a CloudWatch Logs retention. */
   logRetentionDays: RetentionDays;
   /** Days S3 server access logs are kept. */
@@ -43,6 +49,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   stackName: 'AnnotationExport',
   exportRetentionDays: 30,
   shardItems: 500,
+  shardConcurrency: DEFAULT_SHARD_CONCURRENCY,
   logRetentionDays: RetentionDays.ONE_MONTH,
   accessLogRetentionDays: 90,
   userPoolId: undefined,
@@ -123,6 +130,12 @@ export function readSettings(node: Node): StackSettings {
       3650,
     ),
     shardItems: integer('shardItems', DEFAULT_SETTINGS.shardItems, 1, 10_000),
+    shardConcurrency: integer(
+      'shardConcurrency',
+      DEFAULT_SETTINGS.shardConcurrency,
+      1,
+      MAX_SHARD_CONCURRENCY,
+    ),
     logRetentionDays: logRetentionDays as RetentionDays,
     accessLogRetentionDays: integer(
       'accessLogRetentionDays',

@@ -47,12 +47,26 @@ export interface Plan {
 /** A line of a shard's input chunk: an item with its safe name, or one of its annotations. */
 export type ShardLine = { item: DatasetItem; name: string } | { annotation: Annotation };
 
-/** Per-shard counts and warnings that package gathers into the manifest; also marks the shard done. */
+/** What package needs of a shard's zip segment to stitch it without reading it. */
+export interface SegmentSummary {
+  /** The segment object's size. */
+  bytes: number;
+  /** The CRC-32 of its bytes, which the archive's own is combined from. */
+  crc32: number;
+  /** How many entries it holds (lines of its index). */
+  entries: number;
+}
+
+/**
+ * Per-shard counts and warnings that package gathers into the manifest, and the shard's segment;
+ * also marks the shard done.
+ */
 export interface ShardStats {
   index: number;
   items: number;
   annotations: number;
   warnings: string[];
+  segment: SegmentSummary;
 }
 
 /** Keys under `work/{exportId}/` live with every other key layout. */

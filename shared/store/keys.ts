@@ -55,10 +55,15 @@ export const workKeys = {
   shardParts: (id: string, shard: number) => `work/${exportId(id)}/parts/${pad(shard)}/`,
   part: (id: string, shard: number, path: string) =>
     `work/${exportId(id)}/parts/${pad(shard)}/${path}`,
-  bundles: (id: string, shard: number) => `work/${exportId(id)}/bundles/${pad(shard)}/`,
   bundle: (id: string, shard: number, n: number) =>
     `work/${exportId(id)}/bundles/${pad(shard)}/${pad(n)}.bin`,
-  sources: (id: string, shard: number) => `work/${exportId(id)}/sources/${pad(shard)}.jsonl`,
+  /** A shard's zip segment: its entries' local headers, data and descriptors, in archive order. */
+  segment: (id: string, shard: number) => `work/${exportId(id)}/segments/${pad(shard)}.zip`,
+  /** The segment's index: one JSON line per entry (central-directory fields, sha256, offset). */
+  segmentIndex: (id: string, shard: number) =>
+    `work/${exportId(id)}/segments/${pad(shard)}.index.jsonl`,
+  /** The archive's multipart upload while package stitches it, for a failure to abort. */
+  archiveUpload: (id: string) => `work/${exportId(id)}/archive-upload.json`,
   statsPrefix: (id: string) => `work/${exportId(id)}/stats/`,
   stats: (id: string, shard: number) => `work/${exportId(id)}/stats/${pad(shard)}.json`,
 };

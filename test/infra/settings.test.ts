@@ -12,6 +12,7 @@ describe('stack settings from CDK context', () => {
       stackName: 'AnnotationExport',
       exportRetentionDays: 30,
       shardItems: 500,
+      shardConcurrency: 100,
       logRetentionDays: 30,
       accessLogRetentionDays: 90,
       userPoolId: undefined,
@@ -55,6 +56,7 @@ describe('stack settings from CDK context', () => {
     const settings = settingsOf({
       exportRetentionDays: '7',
       shardItems: '250',
+      shardConcurrency: '40',
       logRetentionDays: '14',
       apiGatewayCloudWatchRole: 'false',
       destroyOnRemoval: 'true',
@@ -63,6 +65,7 @@ describe('stack settings from CDK context', () => {
     expect(settings).toMatchObject({
       exportRetentionDays: 7,
       shardItems: 250,
+      shardConcurrency: 40,
       logRetentionDays: 14,
       apiGatewayCloudWatchRole: false,
       destroyOnRemoval: true,
@@ -76,6 +79,7 @@ describe('stack settings from CDK context', () => {
       settingsOf({
         exportRetentionDays: '0',
         shardItems: 'many',
+        shardConcurrency: 10_001,
         logRetentionDays: 10,
         destroyOnRemoval: 'yes',
         webAclArn: 'acl-1',
@@ -86,6 +90,7 @@ describe('stack settings from CDK context', () => {
     for (const problem of [
       'exportRetentionDays must be an integer from 1 to 3650, not "0"',
       'shardItems must be an integer from 1 to 10000, not "many"',
+      'shardConcurrency must be an integer from 1 to 10000, not 10001',
       "logRetentionDays must be one of CloudWatch Logs' retentions (1, 3, 5, 7, 14, 30,",
       'webAclArn must be a WAFv2 web ACL ARN, not "acl-1"',
       'destroyOnRemoval must be true or false, not "yes"',
@@ -105,6 +110,7 @@ describe('a stack built with every option set', () => {
         stackName: 'ExportsDev',
         exportRetentionDays: '7',
         shardItems: '250',
+        shardConcurrency: '40',
         userPoolId: 'eu-west-1_AbC123',
         webAclArn,
         apiGatewayCloudWatchRole: 'false',
@@ -139,6 +145,13 @@ describe('a stack built with every option set', () => {
     built.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ SHARD_ITEMS: '250' }) },
     });
+  });
+
+  it('runs as many shards at once as asked', () => {
+    const [machine] = Object.values(built.json.Resources).filter(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    expect(machine!.Properties!.DefinitionSubstitutions).toMatchObject({ ShardConcurrency: '40' });
   });
 
   it('puts the API stage behind the web ACL and leaves the account CloudWatch role alone', () => {
