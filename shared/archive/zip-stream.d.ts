@@ -55,7 +55,7 @@ declare module 'zip-stream' {
     constructor(options?: ZipStream.Options);
     options: ZipStream.Options & { zlib: ZlibOptions };
     offset: number;
-    _archive: { forceZip64: boolean };
+    _archive: { forceZip64: boolean; processing: boolean; finish: boolean; finished: boolean };
     _entries: ZipStream.ZipArchiveEntry[];
     entry(
       source: Buffer | NodeJS.ReadableStream | string | null,
@@ -64,6 +64,8 @@ declare module 'zip-stream' {
     ): this;
     finalize(): void;
     _afterAppend(entry: ZipStream.ZipArchiveEntry): void;
+    _finish(): void;
+    isZip64(): boolean;
     _appendBuffer(
       entry: ZipStream.ZipArchiveEntry,
       source: Buffer,

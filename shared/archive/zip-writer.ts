@@ -4,10 +4,12 @@
  * a data descriptor so that no entry is held in memory whatever its size.
  */
 import archiver from 'archiver';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32, createDeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import ZipStream from 'zip-stream';
 import { AesWorkerEncryptor } from './aes-worker';
+import { centralRecord, type ZipEntryRecord } from './central-directory';
 import {
   AesKeyPool,
   ZipCryptoCipher,
@@ -32,6 +34,14 @@ export interface ZipWriterOptions {
   forceZip64?: boolean;
   /** Supplies each AES entry's keys; by default derived ahead from `password` on the thread pool. */
   aesKeys?: () => Promise<AesEntryKey>;
+  /** Write a segment: entries only, each reported to the sink, and no central directory. */
+  segment?: SegmentSink;
+}
+
+/** What a segment's writer reports: each entry once written, then the segment's length. */
+export interface SegmentSink {
+  entry(entry: ZipEntryRecord & { sha256: string }): void;
+  end(bytes: number): void;
 }
 
 /** The name under which the writer is registered with archiver. */
@@ -49,28 +59,6 @@ const AES_VENDOR_VERSION_AE2 = 2;
 const AES_STRENGTH_256 = 3;
 const VERSION_AES = 51;
 const VERSION_DATA_DESCRIPTOR = 20;
-const VERSION_ZIP64 = 45;
-const VERSION_MADE_BY = 45;
-const ZIP64_MAGIC = 0xffffffff;
-const ZIP64_EXTRA_ID = 0x0001;
-const SIG_CFH = 0x02014b50;
-
-function u16(n: number): Buffer {
-  const b = Buffer.allocUnsafe(2);
-  b.writeUInt16LE(n, 0);
-  return b;
-}
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32LE(n >>> 0, 0);
-  return b;
-}
-function u64(n: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64LE(BigInt(n), 0);
-  return b;
-}
-
 function aesExtraField(actualMethod: number): Buffer {
   const field = Buffer.alloc(11);
   field.writeUInt16LE(AES_EXTRA_ID, 0);
@@ -82,16 +70,20 @@ function aesExtraField(actualMethod: number): Buffer {
   return field;
 }
 
-/** Counts the bytes through it and, when asked, their CRC-32 (native zlib). */
+/** Counts the bytes through it and, when asked, their CRC-32 (native zlib) and sha256. */
 class Measure extends Transform {
   bytes = 0;
   crc = 0;
-  constructor(private readonly withCrc: boolean) {
+  constructor(
+    private readonly withCrc: boolean,
+    readonly hash: Hash | null,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.withCrc) this.crc = crc32(chunk, this.crc);
+    this.hash?.update(chunk);
     done(null, chunk);
   }
 }
@@ -102,6 +94,10 @@ export class EncryptingZipStream extends ZipStream {
   private readonly aesKeys: (() => Promise<AesEntryKey>) | null;
   /** Each entry's own compression method, kept aside once AES puts 99 in its header. */
   private readonly dataMethod = new WeakMap<ZipArchiveEntry, number>();
+  private readonly segment: SegmentSink | null;
+  /** A segment's entries' sha256 (of the plain bytes), until the entry is reported. */
+  private readonly digests = new WeakMap<ZipArchiveEntry, string>();
+  private zip64Entries = false;
 
   constructor(options: ZipWriterOptions = {}) {
     super({
@@ -127,6 +123,7 @@ export class EncryptingZipStream extends ZipStream {
     } else {
       this.aesKeys = null;
     }
+    this.segment = options.segment ?? null;
   }
 
   /**
@@ -147,6 +144,7 @@ export class EncryptingZipStream extends ZipStream {
       this.dataMethod.get(entry) === METHOD_DEFLATED
         ? deflateRawSync(source, this.options.zlib)
         : source;
+    if (this.segment) this.digests.set(entry, createHash('sha256').update(source).digest('hex'));
     const finish = (data: Buffer[]) => {
       entry.setCrc(this.encryption === 'aes256' ? 0 : crc32(source));
       entry.setSize(source.length);
@@ -196,8 +194,9 @@ export class EncryptingZipStream extends ZipStream {
           ? new ZipCryptoEntryEncryptor(this.password!, (entry.getTimeDos() >>> 8) & 0xff)
           : null;
     // Only the stages this entry needs: each one more is a hop for every chunk of every file.
-    const plain = withCrc || deflate || !encryptor ? new Measure(withCrc) : null;
-    const packed = deflate && !encryptor ? new Measure(false) : null;
+    const hash = this.segment ? createHash('sha256') : null;
+    const plain = withCrc || deflate || !encryptor || hash ? new Measure(withCrc, hash) : null;
+    const packed = deflate && !encryptor ? new Measure(false, null) : null;
     const stages = [
       plain as Transform | null,
       deflate ? createDeflateRaw(this.options.zlib) : null,
@@ -221,6 +220,7 @@ export class EncryptingZipStream extends ZipStream {
       entry.setCrc(withCrc ? plain!.crc : 0);
       entry.setSize(size);
       entry.setCompressedSize(encryptor ? encryptor.bytesOut : packed ? packed.bytes : size);
+      if (hash) this.digests.set(entry, hash.digest('hex'));
       this._afterAppend(entry);
       callback(null, entry);
     });
@@ -230,55 +230,55 @@ export class EncryptingZipStream extends ZipStream {
 
   /**
    * compress-commons' writer, except that the ZIP64 field is added to the entry's extra fields
-   * instead of replacing them (it would drop the AES field of an entry past 4 GiB).
+   * instead of replacing them (it would drop the AES field of an entry past 4 GiB): the record a
+   * stitched zip gets for the same entry (central-directory.ts).
    */
   override _writeCentralFileHeader(entry: ZipArchiveEntry): void {
-    const gpb = entry.getGeneralPurposeBit();
-    const offset = entry._offsets.file;
-    let size = entry.getSize();
-    let compressedSize = entry.getCompressedSize();
-    let fileOffset = offset;
-    let extra = entry.getCentralDirectoryExtra();
-    if (entry.isZip64() || offset > ZIP64_MAGIC) {
-      size = compressedSize = fileOffset = ZIP64_MAGIC;
-      if (entry.getVersionNeededToExtract() < VERSION_ZIP64) {
-        entry.setVersionNeededToExtract(VERSION_ZIP64);
-      }
-      extra = Buffer.concat([
-        extra,
-        u16(ZIP64_EXTRA_ID),
-        u16(24),
-        u64(entry.getSize()),
-        u64(entry.getCompressedSize()),
-        u64(offset),
-      ]);
-    }
-    const name = Buffer.from(entry.getName(), gpb.usesUTF8ForNames() ? 'utf8' : 'latin1');
-    const comment = Buffer.from(entry.getComment(), gpb.usesUTF8ForNames() ? 'utf8' : 'latin1');
-    this.write(
-      Buffer.concat([
-        u32(SIG_CFH),
-        u16((entry.getPlatform() << 8) | VERSION_MADE_BY),
-        u16(entry.getVersionNeededToExtract()),
-        gpb.encode(),
-        u16(entry.getMethod()),
-        u32(entry.getTimeDos()),
-        u32(entry.getCrc()),
-        u32(compressedSize),
-        u32(size),
-        u16(name.length),
-        u16(extra.length),
-        u16(comment.length),
-        u16(0),
-        u16(entry.getInternalAttributes()),
-        u32(entry.getExternalAttributes()),
-        u32(fileOffset),
-        name,
-        extra,
-        comment,
-      ]),
-    );
+    this.write(centralRecord(describeEntry(entry)));
   }
+
+  /** Also where an entry needs ZIP64 though the counts and offsets of the end fit in 32 bits. */
+  override isZip64(): boolean {
+    return super.isZip64() || this.zip64Entries;
+  }
+
+  override _afterAppend(entry: ZipArchiveEntry): void {
+    if (entry.isZip64()) this.zip64Entries = true;
+    // Reported before the data descriptor is written: compress-commons finishes the zip from
+    // there when it was asked to while this entry was being written.
+    this.segment?.entry({ ...describeEntry(entry), sha256: this.digests.get(entry)! });
+    super._afterAppend(entry);
+    // A segment's records went to its index: they need not stay for a central directory.
+    if (this.segment) this._entries.length = 0;
+  }
+
+  override _finish(): void {
+    if (!this.segment) return super._finish();
+    this._archive.processing = false;
+    this._archive.finish = true;
+    this._archive.finished = true;
+    this.segment.end(this.offset);
+    this.end();
+  }
+}
+
+/** The entry as its local header and data descriptor wrote it: what its central record needs. */
+export function describeEntry(entry: ZipArchiveEntry): ZipEntryRecord {
+  return {
+    name: entry.getName(),
+    offset: entry._offsets.file,
+    crc32: entry.getCrc(),
+    compressedSize: entry.getCompressedSize(),
+    size: entry.getSize(),
+    method: entry.getMethod(),
+    flags: entry.getGeneralPurposeBit().encode().readUInt16LE(0),
+    dosTime: entry.getTimeDos(),
+    versionNeeded: entry.getVersionNeededToExtract(),
+    platform: entry.getPlatform(),
+    externalAttributes: entry.getExternalAttributes(),
+    internalAttributes: entry.getInternalAttributes(),
+    extra: entry.getCentralDirectoryExtra().toString('base64'),
+  };
 }
 
 /**
