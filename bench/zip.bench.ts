@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { bufferSmall, createArchive, fetchAhead } from '../shared/archive';
-import { SMALL_SOURCE_BYTES } from '../shared/pipeline/package';
+import { SMALL_SOURCE_BYTES } from '../shared/pipeline/segment-writer';
 import { packageProcess } from './package-runtime';
 
 const PASSWORD = 'bench-Password-123';

@@ -75,7 +75,7 @@ export function exportText(view: ExportView): string {
     lines.push(`  ${view.counts.items} items, ${view.counts.annotations} annotations`);
   if (view.archive)
     lines.push(
-      `  ${view.archive.files} files, ${view.archive.bytes} bytes, sha256 ${view.archive.sha256}`,
+      `  ${view.archive.files} files, ${view.archive.bytes} bytes, crc32 ${view.archive.crc32}`,
     );
   for (const warning of view.warnings) lines.push(`  warning: ${warning}`);
   if (view.error) {

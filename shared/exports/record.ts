@@ -24,8 +24,12 @@ export interface ExportRecord {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  /** Archive key in the export bucket, its size, sha256 and number of files, once SUCCEEDED. */
-  archive: { key: string; bytes: number; sha256: string; files: number } | null;
+  /**
+   * Archive key in the export bucket, its size, CRC-32 (the archive is stitched on S3 from the
+   * shards' segments, whose checksums combine; a sha256 would need every byte read) and number
+   * of files, once SUCCEEDED.
+   */
+  archive: { key: string; bytes: number; crc32: string; files: number } | null;
   counts: { items: number; annotations: number } | null;
   warnings: string[];
   /** The request object's name (`requests/{projectId}/{name}.json`) of an export started by one. */

@@ -1,6 +1,7 @@
 import { ERROR_TABLE } from '../errors';
 import { closeExport } from '../exports/lifecycle';
 import { RecordStore, type ExportRecord } from '../exports/record';
+import { abortArchiveUpload } from './stitch';
 import type { ExportRef, PipelineDeps } from './work';
 
 /** What a Catch puts at `$.error`: the error's name and a cause (a Lambda's is JSON text). */
@@ -124,9 +125,10 @@ export function failureReason(error: CaughtError, context: FailureContext = {}):
 }
 
 /**
- * RecordFailure (DESIGN §11): removes the password, records FAILED with a readable reason, then
- * removes staged work — in that order, so that a record that says FAILED has no password at rest
- * (a retry of this step repeats all three).
+ * RecordFailure (DESIGN §11): aborts the archive's upload if package began one (a package that
+ * timed out could not abort it itself), removes the password, records FAILED with a readable
+ * reason, then removes staged work — in that order, so that a record that says FAILED has no
+ * password at rest and no archive parts (a retry of this step repeats them all).
  */
 export async function recordFailure(
   deps: PipelineDeps,
@@ -136,5 +138,6 @@ export async function recordFailure(
   const record = await records.get(input.projectId, input.exportId);
   // Package recorded SUCCEEDED and then failed on its way out: the archive stands.
   if (record.status === 'SUCCEEDED') return record;
+  await abortArchiveUpload(deps, input.exportId);
   return closeExport(deps, record, failureReason(input.error, { execution: input.execution }));
 }

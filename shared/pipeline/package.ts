@@ -1,32 +1,27 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   bufferSmall,
-  createArchive,
-  createDigestStream,
+  centralDirectory,
   fetchAhead,
-  type ZipArchive,
+  placeSegments,
+  readSegmentIndex,
+  type SegmentEntry,
+  type SegmentIndex,
+  type SegmentIndexReader,
 } from '../archive';
-import {
-  deleteKey,
-  deletePrefix,
-  getBytes,
-  getStream,
-  getText,
-  listKeys,
-  putStream,
-  readLines,
-} from '../aws/s3';
-import { NotFoundError } from '../errors';
+import { abortMultipartUpload } from '../aws/multipart';
+import { deleteKey, deletePrefix, getStream, getText, listKeys } from '../aws/s3';
 import { removeStagedAndArchive } from '../exports/cancel';
 import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
 import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
 import { safeName } from '../names';
-import { decodeBundle } from './bundle';
 import { readPlan } from './plan';
-import type { SourceEntry } from './render';
+import { readZipSecrets } from './secret';
+import { streamSegment, type SegmentEntries } from './segment-writer';
+import { beginArchiveUpload, stitchArchive, type StitchedArchive } from './stitch';
 import {
   subsetPrefix,
   workKeys,
@@ -39,26 +34,33 @@ import { PACKAGE } from '../version';
 
 export const GENERATOR = PACKAGE;
 
-/** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
-const FETCH_AHEAD = 8;
-/**
- * The archive's multipart upload: S3's smallest part, three in flight. Its buffers are the largest
- * fixed cost of package's memory, reached by any archive past 20 MiB.
- */
-const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
-const UPLOAD_QUEUE = 3;
-/** Source objects up to this size are downloaded whole while fetched ahead; larger ones stream. */
-export const SMALL_SOURCE_BYTES = 4 * 1024 * 1024;
+/** Segment indexes read ahead of the one being read: each a GET, 20 ms or more on S3. */
+const INDEX_READ_AHEAD = 8;
+/** An index up to this size is downloaded whole while read ahead; a larger one streams. */
+const SMALL_INDEX_BYTES = 4 * 1024 * 1024;
+/** checksums.sha256 is handed to the zip in pieces of about this size, not a line at a time. */
+const CHECKSUM_CHUNK_BYTES = 64 * 1024;
 
-interface ArchiveEntry {
+/** A per-dataset file package writes: the shards' parts of it and how they merge. */
+export interface MergeGroup {
   path: string;
-  sha256: string;
+  rule: MergeRule;
+  keys: Array<{ shard: number; key: string }>;
+  context: FormatContext;
+}
+
+/** What every step of package knows: the export, its plan and its shards' stats. */
+export interface PackageContext {
+  record: ExportRecord;
+  plan: Plan;
+  stats: ShardStats[];
 }
 
 /**
- * Package (DESIGN §11): merges the shards' per-dataset parts, streams parts and source media into
- * the zip and the zip into a multipart upload, adds manifest.json and checksums.sha256, removes
- * the password, records SUCCEEDED and removes the staged work.
+ * Package (DESIGN §11): collects the per-dataset parts to merge, stitches the archive from the
+ * shards' segments on S3 (their bytes copied by S3, not through this function) followed by the
+ * merged files, manifest.json, checksums.sha256 and the central directory that it writes itself;
+ * then removes the password, records SUCCEEDED and removes the staged work.
  */
 export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise<ExportRecord> {
   const records = new RecordStore(deps.s3, deps.exportBucket);
@@ -66,134 +68,138 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
   // A retry of a package that succeeded (its answer lost on the way back) has nothing to do.
   if (record.status === 'SUCCEEDED') return record;
   const plan = await readPlan(deps, ref.exportId);
-  const archiveKey = recordKeys.archive(ref.projectId, ref.exportId, safeName(record.name));
+  const context = { record, plan, stats: await readStats(deps, plan) };
+  const merges = await collectMerges(deps, plan);
+  const archive = await writeArchive(deps, context, merges);
+  return finishExport(deps, context, archive);
+}
 
-  const archive = createArchive({
-    password: record.encryption ? await readPassword(deps, ref.exportId) : undefined,
-    encryption: record.encryption ?? undefined,
-    // Entry times from the export's creation: the same export gives the same bytes.
-    date: new Date(plan.createdAt),
-  });
-  const digest = createDigestStream();
-  // A failure on either side stops the other: a failed upload no longer drains the archive (its
-  // appends would wait forever), a failed archive must not complete the upload.
-  pipeline(archive.stream, digest).catch(() => undefined);
-  const uploaded = putStream(deps.s3, deps.exportBucket, archiveKey, digest, 'application/zip', {
-    partSize: UPLOAD_PART_BYTES,
-    queueSize: UPLOAD_QUEUE,
-  });
-  uploaded.catch((error: Error) => archive.abort(error));
-  const writer = new EntryWriter(archive);
-
-  const work = (async () => {
-    const stats = await readStats(deps, plan);
-    const format = plan.format ? findFormat(plan.format) : undefined;
-    const merges = new Map<
-      string,
-      { rule: MergeRule; keys: Array<{ shard: number; key: string }>; context: FormatContext }
-    >();
-    for (const shard of plan.shards) {
-      await writer.addSources(sourcesOf(deps, plan.exportId, shard.index), (key) =>
-        getStream(deps.s3, deps.dataBucket, key),
-      );
-      const bundles = workKeys.bundles(plan.exportId, shard.index);
-      for await (const { key } of listKeys(deps.s3, deps.exportBucket, bundles)) {
-        const bundle = await getBytes(deps.s3, deps.exportBucket, key);
-        for (const file of decodeBundle(bundle)) await writer.add(file.path, file.body);
-      }
-      const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
-      const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
-      const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
-      for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
-        const path = key.slice(partsPrefix.length);
-        const rule = format?.merges.find((m) =>
-          m.root
-            ? m.matches(path)
-            : path.startsWith(annotationsRoot) && m.matches(path.slice(annotationsRoot.length)),
-        );
-        if (!rule || !plan.task) throw new Error(`staged part ${path} has no merge rule`);
-        const group = merges.get(path) ?? {
-          rule,
-          keys: [],
-          context: {
-            exportName: plan.exportName,
-            createdAt: plan.createdAt,
-            task: plan.task,
-            dataset,
-          },
-        };
-        group.keys.push({ shard: shard.index, key });
-        merges.set(path, group);
-      }
-    }
-    for (const [path, group] of merges) {
-      const parts = async function* (): AsyncIterable<Part> {
-        for (const { shard, key } of group.keys)
-          yield { shard, body: await getText(deps.s3, deps.exportBucket, key) };
-      };
-      await writer.add(path, Readable.from(group.rule.merge(parts, group.context)));
-    }
-    const manifest = buildManifest(plan, record, stats);
-    await writer.add('manifest.json', JSON.stringify(manifest, null, 2));
-    await archive.append('checksums.sha256', writer.checksums());
-    await archive.finalize();
-    return { manifest, stats };
-  })();
-  work.catch((error: Error) => archive.abort(error));
-
-  const [{ manifest, stats }] = await Promise.all([work, uploaded]);
-  // The password goes before the record says SUCCEEDED: once it does, none may be left at rest
-  // whatever happens next (DESIGN §15). A retry after this point finds no password and fails.
-  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(ref.exportId));
-  // A cancel while the archive was written wins: a cancelled export never offers an archive.
-  const latest = await records.get(ref.projectId, ref.exportId);
-  if (latest.status === 'CANCELLED') {
-    await removeStagedAndArchive(deps, latest);
-    return latest;
+async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> {
+  const stats: ShardStats[] = [];
+  for (const shard of plan.shards) {
+    const key = workKeys.stats(plan.exportId, shard.index);
+    stats.push(JSON.parse(await getText(deps.s3, deps.exportBucket, key)) as ShardStats);
   }
-  const finished = await records.update(ref.projectId, ref.exportId, {
-    status: 'SUCCEEDED',
-    finished_at: new Date().toISOString(),
-    progress: { done: plan.shards.length, total: plan.shards.length },
-    archive: {
-      key: archiveKey,
-      bytes: digest.bytes,
-      sha256: digest.sha256(),
-      files: writer.entries.length + 1,
-    },
-    counts: manifest.totals,
-    warnings: stats.flatMap((s) => s.warnings),
-  });
-  // The export has succeeded: staged work that cannot be removed now expires with its lifecycle
-  // rule (and goes with a DELETE of the export), it does not turn the export into a failure.
-  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(ref.exportId)).catch(
-    () => undefined,
-  );
-  return finished;
+  return stats;
 }
 
 /**
- * Appends entries one at a time (archiver writes them in order) while hashing each for
- * checksums.sha256; the next entry is appended only once the previous one is written, so at most
- * the fetched-ahead sources are open at once. Each entry is remembered under the name the zip
- * holds, which the archive layer may have rewritten, so that `sha256sum -c` finds every file.
+ * The shards' staged parts of per-dataset files, grouped by the file they make, in the order the
+ * archive lists those files: by first shard, then by path.
  */
-export class EntryWriter {
-  readonly entries: ArchiveEntry[] = [];
+export async function collectMerges(deps: PipelineDeps, plan: Plan): Promise<MergeGroup[]> {
+  const format = plan.format ? findFormat(plan.format) : undefined;
+  const groups = new Map<string, MergeGroup>();
+  for (const shard of plan.shards) {
+    const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
+    const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
+    const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
+    for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
+      const path = key.slice(partsPrefix.length);
+      const rule = format?.merges.find((m) =>
+        m.root
+          ? m.matches(path)
+          : path.startsWith(annotationsRoot) && m.matches(path.slice(annotationsRoot.length)),
+      );
+      if (!rule || !plan.task) throw new Error(`staged part ${path} has no merge rule`);
+      const context = { exportName: plan.exportName, createdAt: plan.createdAt, task: plan.task };
+      const group = groups.get(path) ?? { path, rule, keys: [], context: { ...context, dataset } };
+      group.keys.push({ shard: shard.index, key });
+      groups.set(path, group);
+    }
+  }
+  return [...groups.values()];
+}
 
-  constructor(private readonly archive: ZipArchive) {}
+/**
+ * The archive, as a multipart upload stitched from the segments and the end package writes; a
+ * failure aborts the upload, so that no archive and no parts are left.
+ */
+async function writeArchive(
+  deps: PipelineDeps,
+  context: PackageContext,
+  merges: MergeGroup[],
+): Promise<StitchedArchive & { key: string }> {
+  const { record, plan, stats } = context;
+  const key = recordKeys.archive(record.projectId, record.id, safeName(record.name));
+  const upload = await beginArchiveUpload(deps, record.id, key);
+  const segments = stats.map((s) => ({
+    key: workKeys.segment(plan.exportId, s.index),
+    bytes: s.segment.bytes,
+    crc32: s.segment.crc32,
+  }));
+  try {
+    const stitched = await stitchArchive(deps, upload, segments, (out, start) =>
+      writeEnd(deps, context, merges, out, start),
+    );
+    return { ...stitched, key };
+  } catch (error) {
+    await abortMultipartUpload(deps.s3, upload).catch(() => undefined);
+    throw error;
+  }
+}
 
-  async add(path: string, body: Readable | string | Uint8Array): Promise<void> {
-    if (!(body instanceof Readable)) {
-      const bytes =
-        typeof body === 'string'
-          ? Buffer.from(body, 'utf8')
-          : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      this.entries.push({ path: await this.archive.append(path, bytes), sha256 });
+/**
+ * The end of the archive, from `start`: the merged per-dataset files, manifest.json and
+ * checksums.sha256 as one more segment, then the central directory of every entry, streamed
+ * from the shards' indexes and the end's own.
+ */
+async function writeEnd(
+  deps: PipelineDeps,
+  context: PackageContext,
+  merges: MergeGroup[],
+  out: Writable,
+  start: number,
+): Promise<{ entries: number }> {
+  const { record, plan } = context;
+  const options = { ...(await readZipSecrets(deps, record)), date: new Date(plan.createdAt) };
+  const end = await streamSegment(
+    options,
+    (bytes) => pipeline(bytes, out, { end: false }),
+    (entries) => writeEndEntries(deps, context, merges, new HashedEntries(entries)),
+  );
+  const directory = centralDirectory(placeSegments(withEnd(segmentIndexes(deps, context), end)), {
+    offset: start + end.bytes,
+  });
+  await pipeline(Readable.from(directory), out, { end: false });
+  return { entries: context.stats.reduce((n, s) => n + s.segment.entries, 0) + end.entries.length };
+}
+
+async function writeEndEntries(
+  deps: PipelineDeps,
+  context: PackageContext,
+  merges: MergeGroup[],
+  entries: HashedEntries,
+): Promise<void> {
+  for (const group of merges) {
+    const parts = async function* (): AsyncIterable<Part> {
+      for (const { shard, key } of group.keys)
+        yield { shard, body: await getText(deps.s3, deps.exportBucket, key) };
+    };
+    await entries.add(group.path, Readable.from(group.rule.merge(parts, group.context)));
+  }
+  const manifest = buildManifest(context.plan, context.record, context.stats);
+  await entries.add('manifest.json', JSON.stringify(manifest, null, 2));
+  const checksums = checksumLines(segmentIndexes(deps, context), entries.written);
+  await entries.segment.add('checksums.sha256', Readable.from(checksums));
+}
+
+/**
+ * Entries of the end written with their sha256 taken on the way, for checksums.sha256 (which is
+ * written before the end's own index exists), under the name the zip holds.
+ */
+class HashedEntries {
+  readonly written: Array<{ name: string; sha256: string }> = [];
+
+  constructor(readonly segment: SegmentEntries) {}
+
+  async add(path: string, body: Readable | string): Promise<void> {
+    const hash = createHash('sha256');
+    if (typeof body === 'string') {
+      hash.update(body);
+      this.written.push({ name: await this.segment.add(path, body), sha256: hash.digest('hex') });
       return;
     }
-    const hash = createHash('sha256');
     const hashed = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         hash.update(chunk);
@@ -201,73 +207,103 @@ export class EntryWriter {
       },
     });
     body.once('error', (error) => hashed.destroy(error));
-    body.pipe(hashed);
-    const written = await this.archive.append(path, hashed);
-    this.entries.push({ path: written, sha256: hash.digest('hex') });
-  }
-
-  /** checksums.sha256: `{sha256}  {name}` per entry, as `sha256sum` writes and checks them. */
-  checksums(): string {
-    return this.entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
-  }
-
-  /**
-   * Copies store objects in order while up to FETCH_AHEAD of the next ones are being fetched
-   * (small ones downloaded whole), so that S3's latency overlaps with writing the zip.
-   */
-  async addSources(
-    sources: AsyncIterable<SourceEntry>,
-    open: (key: string) => Promise<Readable>,
-  ): Promise<void> {
-    const opened = fetchAhead(
-      sources,
-      async (source) => ({
-        path: source.path,
-        body: await bufferSmall(await open(source.key), SMALL_SOURCE_BYTES),
-      }),
-      {
-        concurrency: FETCH_AHEAD,
-        discard: ({ body }) => {
-          if (body instanceof Readable) body.destroy();
-        },
-      },
-    );
-    for await (const { path, body } of opened) await this.add(path, body);
+    const name = await this.segment.add(path, body.pipe(hashed));
+    this.written.push({ name, sha256: hash.digest('hex') });
   }
 }
 
-/** The password the starter put apart (DESIGN §15); package deletes it once the archive exists. */
-async function readPassword(deps: PipelineDeps, exportId: string): Promise<string> {
-  try {
-    return await getText(deps.s3, deps.exportBucket, recordKeys.secret(exportId));
-  } catch (error) {
-    if (error instanceof NotFoundError)
-      throw new NotFoundError(`the password of export ${exportId} is no longer available`, {
-        cause: error,
-      });
-    throw error;
+/**
+ * checksums.sha256: `{sha256}  {name}` for every entry before it, as `sha256sum` writes and
+ * checks them — the shards' from their indexes, streamed, then the end's own.
+ */
+async function* checksumLines(
+  indexes: AsyncIterable<SegmentIndexReader>,
+  own: Array<{ name: string; sha256: string }>,
+): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const index of indexes) {
+    for await (const entry of index.entries) {
+      chunk += `${entry.sha256}  ${entry.name}\n`;
+      if (chunk.length < CHECKSUM_CHUNK_BYTES) continue;
+      yield chunk;
+      chunk = '';
+    }
   }
+  for (const entry of own) chunk += `${entry.sha256}  ${entry.name}\n`;
+  if (chunk) yield chunk;
 }
 
-async function* sourcesOf(
+/**
+ * The shards' segment indexes in shard order, each opened while the ones before it are read
+ * (a few read ahead), each checked against the segment's size its stats gave.
+ */
+function segmentIndexes(
   deps: PipelineDeps,
-  exportId: string,
-  shard: number,
-): AsyncIterable<SourceEntry> {
-  const stream = await getStream(deps.s3, deps.exportBucket, workKeys.sources(exportId, shard));
-  for await (const { line } of readLines(stream)) if (line) yield JSON.parse(line) as SourceEntry;
+  context: PackageContext,
+): AsyncIterable<SegmentIndexReader> {
+  return fetchAhead(
+    context.stats,
+    async (stats) => {
+      const key = workKeys.segmentIndex(context.plan.exportId, stats.index);
+      const body = await bufferSmall(
+        await getStream(deps.s3, deps.exportBucket, key),
+        SMALL_INDEX_BYTES,
+      );
+      const index = await readSegmentIndex(Buffer.isBuffer(body) ? [body] : body);
+      if (index.bytes !== stats.segment.bytes || index.count !== stats.segment.entries)
+        throw new Error(`the index of shard ${stats.index}'s segment does not match the segment`);
+      return index;
+    },
+    { concurrency: INDEX_READ_AHEAD },
+  );
 }
 
-async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> {
-  const stats: ShardStats[] = [];
-  for (const shard of plan.shards) {
-    stats.push(
-      JSON.parse(
-        await getText(deps.s3, deps.exportBucket, workKeys.stats(plan.exportId, shard.index)),
-      ) as ShardStats,
-    );
+async function* withEnd(
+  indexes: AsyncIterable<SegmentIndexReader>,
+  end: SegmentIndex,
+): AsyncIterable<{ bytes: number; entries: AsyncIterable<SegmentEntry> | Iterable<SegmentEntry> }> {
+  yield* indexes;
+  yield end;
+}
+
+/**
+ * The end of package: the password goes, then the record says SUCCEEDED — unless the export
+ * ended while the archive was written (cancelled, or closed as failed after a timeout): such an
+ * export never offers an archive. Staged work is removed last.
+ */
+async function finishExport(
+  deps: PipelineDeps,
+  context: PackageContext,
+  archive: StitchedArchive & { key: string },
+): Promise<ExportRecord> {
+  const { record, plan, stats } = context;
+  const records = new RecordStore(deps.s3, deps.exportBucket);
+  // The password goes before the record says SUCCEEDED: once it does, none may be left at rest
+  // whatever happens next (DESIGN §15). A retry after this point finds no password and fails.
+  await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(record.id));
+  const latest = await records.get(record.projectId, record.id);
+  if (latest.status !== 'RUNNING') {
+    await removeStagedAndArchive(deps, latest);
+    return latest;
   }
-  return stats;
+  const manifest = buildManifest(plan, record, stats);
+  const finished = await records.update(record.projectId, record.id, {
+    status: 'SUCCEEDED',
+    finished_at: new Date().toISOString(),
+    progress: { done: plan.shards.length, total: plan.shards.length },
+    archive: {
+      key: archive.key,
+      bytes: archive.bytes,
+      crc32: archive.crc32,
+      files: archive.entries,
+    },
+    counts: manifest.totals,
+    warnings: stats.flatMap((s) => s.warnings),
+  });
+  // The export has succeeded: staged work that cannot be removed now expires with its lifecycle
+  // rule (and goes with a DELETE of the export), it does not turn the export into a failure.
+  await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(record.id)).catch(() => undefined);
+  return finished;
 }
 
 /** manifest.json (DESIGN §7.10): what was exported, with counts per dataset and per subset. */

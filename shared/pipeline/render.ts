@@ -76,7 +76,15 @@ export async function loadShard(
       ? formatFor(plan.format, plan.task.type, plan.task.media, plan.maskKind ?? undefined)
       : undefined;
   const prefix = subsetPrefix(shard.subset);
-  return { plan, shard, dataset, folder, prefix, format, withDatasets: plan.type !== 'annotations' };
+  return {
+    plan,
+    shard,
+    dataset,
+    folder,
+    prefix,
+    format,
+    withDatasets: plan.type !== 'annotations',
+  };
 }
 
 /** Archive path of an item's media: the format's own layout, or `datasets/{folder}/{name}`. */
@@ -238,7 +246,8 @@ function mediaSources(shard: ShardContext, items: ExportItem[]): SourceEntry[] {
 
 /** Media first, then the annotation-side copies, so the archive lists datasets/ before annotations/. */
 function inArchiveOrder(shard: ShardContext, sources: SourceEntry[]): SourceEntry[] {
-  const annotationSide = (s: SourceEntry) => Number(s.path.startsWith(`${shard.prefix}annotations/`));
+  const annotationSide = (s: SourceEntry) =>
+    Number(s.path.startsWith(`${shard.prefix}annotations/`));
   return sources.sort((a, b) => annotationSide(a) - annotationSide(b));
 }
 

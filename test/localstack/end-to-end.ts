@@ -19,6 +19,7 @@ import {
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -195,7 +196,7 @@ interface ExportView {
   status: string;
   progress?: { done: number; total: number };
   download_url?: string;
-  archive?: { key: string; sha256: string; bytes: number } | null;
+  archive?: { key: string; crc32: string; bytes: number } | null;
   error?: { message: string } | null;
 }
 
@@ -377,11 +378,11 @@ async function main(): Promise<void> {
 
   step('downloading the archive');
   const bytes = await download(s3, outputs.ExportBucketName, view);
-  if (view.archive?.sha256) {
-    const digest = createHash('sha256').update(bytes).digest('hex');
+  if (view.archive?.crc32) {
+    const checksum = crc32(bytes).toString(16).padStart(8, '0');
     check(
-      digest === view.archive.sha256,
-      `the archive hashes to ${digest}, the record says ${view.archive.sha256}`,
+      checksum === view.archive.crc32,
+      `the archive's CRC-32 is ${checksum}, the record says ${view.archive.crc32}`,
     );
   }
 

@@ -99,7 +99,7 @@ function record(id: string, change: Partial<ExportRecord> = {}): ExportRecord {
     created_at: '2026-02-01T00:00:00.000Z',
     started_at: '2026-02-01T00:00:01.000Z',
     finished_at: '2026-02-01T00:00:09.000Z',
-    archive: { key: recordKeys.archive(P, id, 'export'), bytes: 1234, sha256: 'ab', files: 3 },
+    archive: { key: recordKeys.archive(P, id, 'export'), bytes: 1234, crc32: '0000abcd', files: 3 },
     counts: { items: 20, annotations: 40 },
     warnings: [],
     error: null,

@@ -91,7 +91,7 @@ export function succeeded(api: FakeApi): ExportView {
     archive: {
       key: 'exports/p/e1/nightly.zip',
       bytes: ARCHIVE_BYTES.length,
-      sha256: 'x',
+      crc32: '0000abcd',
       files: 3,
     },
     bytes: ARCHIVE_BYTES.length,
