@@ -73,6 +73,32 @@ describe('store validation', () => {
     expect(parseAnnotation(annotation, 'x', new Set([2]))).toEqual(annotation);
   });
 
+  it('reads a box with its orientation, null when absent, and names a bad one', () => {
+    const box = (value: unknown) => ({ ...annotation, type: 'Box', poly: null, box: value });
+    expect(parseAnnotation(box({ x: 1, y: 2, w: 3, h: 4, orientation: 0.5 }), 'x').box).toEqual({
+      x: 1,
+      y: 2,
+      w: 3,
+      h: 4,
+      orientation: 0.5,
+    });
+    expect(parseAnnotation(box({ x: 1, y: 2, w: 3, h: 4 }), 'x').box!.orientation).toBeNull();
+    expect(
+      problemsOf(() => parseAnnotation(box({ x: 1, y: 2, w: 3, orientation: 'up' }), 'b line 1')),
+    ).toEqual([
+      'b line 1: box.orientation is not a finite number or null',
+      'b line 1: box.h is missing',
+    ]);
+  });
+
+  it('names each ring of a polygon that is no list of points', () => {
+    expect(
+      problemsOf(() =>
+        parseAnnotation({ ...annotation, poly: [annotation.poly[0], { x: 1 }] }, 'p line 2'),
+      ),
+    ).toEqual(['p line 2: poly[1] is not an array of points']);
+  });
+
   it('requires the geometry of its type', () => {
     expect(
       problemsOf(() =>
