@@ -279,7 +279,17 @@ export async function writeShardInputs(
   placed: readonly PlacedItem[],
   flushBytes = FLUSH_BYTES,
 ): Promise<void> {
-  const chunks = new ShardChunkWriter(deps, exportId, flushBytes);
+  const chunks = new ShardChunkWriter(
+    (shard, chunk, body) =>
+      putText(
+        deps.s3,
+        deps.exportBucket,
+        workKeys.shardChunk(exportId, shard, chunk),
+        body,
+        'application/x-ndjson',
+      ),
+    flushBytes,
+  );
   for (const [datasetIndex, { dataset }] of scope.datasets.entries()) {
     const shardOf = new Map<number, number>();
     for (const item of placed)
@@ -301,46 +311,40 @@ export async function writeShardInputs(
 }
 
 /**
- * Shard input lines buffered per shard and written as numbered chunk objects whenever the buffers
- * hold `flushBytes`, so that memory stays bounded; chunk order keeps the order lines were added.
+ * Shard input lines buffered per shard and written as numbered chunks whenever the buffers hold
+ * `flushBytes`, so that memory stays bounded; chunk order keeps the order lines were added.
  */
 class ShardChunkWriter {
-  private readonly buffers = new Map<number, string[]>();
-  private readonly chunks = new Map<number, number>();
+  /** Per shard: the lines not written yet, and the number of its next chunk. */
+  private readonly shards = new Map<number, { lines: string[]; nextChunk: number }>();
   private buffered = 0;
 
   constructor(
-    private readonly deps: PipelineDeps,
-    private readonly exportId: string,
+    private readonly writeChunk: (shard: number, chunk: number, body: string) => Promise<void>,
     private readonly flushBytes: number,
   ) {}
 
   async add(shard: number, line: ShardLine): Promise<void> {
     const text = JSON.stringify(line) + '\n';
-    const lines = this.buffers.get(shard) ?? [];
-    lines.push(text);
-    this.buffers.set(shard, lines);
+    const pending = this.shards.get(shard) ?? { lines: [], nextChunk: 0 };
+    pending.lines.push(text);
+    this.shards.set(shard, pending);
     this.buffered += text.length;
     if (this.buffered >= this.flushBytes) await this.flush();
   }
 
   async flush(): Promise<void> {
-    const writes = [...this.buffers.entries()].map(([shard, lines]) => {
-      const chunk = this.chunks.get(shard) ?? 0;
-      this.chunks.set(shard, chunk + 1);
-      return { key: workKeys.shardChunk(this.exportId, shard, chunk), body: lines.join('') };
-    });
-    this.buffers.clear();
-    this.buffered = 0;
-    for (let i = 0; i < writes.length; i += PARALLEL_WRITES) {
-      await Promise.all(
-        writes
-          .slice(i, i + PARALLEL_WRITES)
-          .map(({ key, body }) =>
-            putText(this.deps.s3, this.deps.exportBucket, key, body, 'application/x-ndjson'),
-          ),
-      );
+    const writes: Array<() => Promise<void>> = [];
+    for (const [shard, pending] of this.shards) {
+      if (pending.lines.length === 0) continue;
+      const chunk = pending.nextChunk++;
+      const body = pending.lines.join('');
+      pending.lines = [];
+      writes.push(() => this.writeChunk(shard, chunk, body));
     }
+    this.buffered = 0;
+    for (let i = 0; i < writes.length; i += PARALLEL_WRITES)
+      await Promise.all(writes.slice(i, i + PARALLEL_WRITES).map((write) => write()));
   }
 }
 

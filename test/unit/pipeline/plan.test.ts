@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
 import { RecordStore, type ExportRecord } from '../../../shared/exports/record';
+import { startExport } from '../../../shared/exports/start';
 import type { ExportRequest } from '../../../shared/exports/request';
 import type { Annotation, Dataset, DatasetItem, Task } from '../../../shared/model/types';
 import { MAX_MASK_PIXELS } from '../../../shared/model/validate';
@@ -76,37 +77,18 @@ async function seedStore(task: Task | null, datasets: StoredDataset[]): Promise<
   }
 }
 
-/** A QUEUED export record of `request`, as the API writes it. */
-async function queueExport(request: ExportRequest): Promise<void> {
-  const record: ExportRecord = {
-    id: EXPORT,
-    projectId: P,
-    name: 'my export',
-    type: request.type,
-    task: null,
-    format: request.format ?? null,
-    maskKind: request.maskKind ?? null,
-    encryption: null,
-    request,
-    status: 'QUEUED',
-    progress: { done: 0, total: 0 },
-    created_at: '2024-06-01T00:00:00.000Z',
-    started_at: null,
-    finished_at: null,
-    archive: null,
-    counts: null,
-    warnings: [],
-    error: null,
-  };
-  await new RecordStore(aws.deps.s3, BUCKETS.exports).put(record);
+/** An export of `request` started as the API starts one: its record QUEUED. */
+async function queueExport(request: ExportRequest): Promise<ExportRecord> {
+  return startExport(aws.deps, P, { name: 'my export', ...request });
 }
 
-/** The lines of every chunk object under `work/{EXPORT}/input/`, by shard and chunk key. */
-function shardInputs(): Record<string, ShardLine[]> {
+/** The lines of every chunk object under `work/{exportId}/input/`, by shard and chunk key. */
+function shardInputs(exportId = EXPORT): Record<string, ShardLine[]> {
   const inputs: Record<string, ShardLine[]> = {};
-  for (const key of aws.keys(BUCKETS.exports, `work/${EXPORT}/input/`)) {
+  const prefix = `work/${exportId}/input/`;
+  for (const key of aws.keys(BUCKETS.exports, prefix)) {
     const text = aws.text(BUCKETS.exports, key)!;
-    inputs[key.slice(`work/${EXPORT}/input/`.length)] = text
+    inputs[key.slice(prefix.length)] = text
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line) as ShardLine);
@@ -326,27 +308,23 @@ describe('plan: apply filters', () => {
   });
 
   it("assigns each kept item to one subset of the split, in the split's sizes", () => {
-    const eight = Array.from({ length: 8 }, (_, index) =>
-      scanned({ index, datasetIndex: index % 2 }),
+    const ten = Array.from({ length: 10 }, (_, index) =>
+      scanned({ index, datasetIndex: index % 2, storedName: `item ${index}.png` }),
     );
+    const subsets = [
+      { name: 'train', percent: 60 },
+      { name: 'val', percent: 20 },
+      { name: 'test', percent: 20 },
+    ];
     const selection = applyFilters(
-      {
-        type: 'annotations',
-        split: {
-          subsets: [
-            { name: 'train', percent: 75 },
-            { name: 'val', percent: 25 },
-          ],
-          seed: 3,
-        },
-      },
+      { type: 'annotations', split: { subsets, seed: 3 } },
       scopeOf(task, ['d1', 'd2']),
-      eight,
+      ten,
     );
-    expect(selection.subsets).toEqual(['train', 'val']);
-    expect(selection.items.map((i) => i.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const sizes = [0, 1].map((s) => selection.items.filter((i) => i.subset === s).length);
-    expect(sizes).toEqual([6, 2]);
+    expect(selection.subsets).toEqual(['train', 'val', 'test']);
+    expect(selection.items.map((i) => i.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const sizes = [0, 1, 2].map((s) => selection.items.filter((i) => i.subset === s).length);
+    expect(sizes).toEqual([6, 2, 2]);
   });
 });
 
@@ -489,7 +467,7 @@ describe('plan: the shard list', () => {
 
 describe('planExport', () => {
   const task = aTask({ dataset_ids: ['d1', 'd2'] });
-  const ref = { exportId: EXPORT, projectId: P };
+  const refOf = (record: ExportRecord) => ({ exportId: record.id, projectId: P });
 
   beforeEach(async () => {
     await seedStore(task, [
@@ -503,24 +481,25 @@ describe('planExport', () => {
   });
 
   it('records RUNNING and the shard total, and writes the plan, the inputs and the shard list', async () => {
-    await queueExport({ type: 'both', taskId: 't1', format: 'coco' });
-    const output = await planExport(deps, ref);
+    const queued = await queueExport({ type: 'both', taskId: 't1', format: 'coco' });
+    const id = queued.id;
+    const output = await planExport(deps, refOf(queued));
     const shards = [0, 1, 2].map((index) => ({ index, kind: 'render' }));
     expect(output).toEqual({
-      exportId: EXPORT,
+      exportId: id,
       projectId: P,
       shards,
       shardCount: 3,
-      shardList: { bucket: BUCKETS.exports, key: 'work/e1/shards.json' },
+      shardList: { bucket: BUCKETS.exports, key: `work/${id}/shards.json` },
     });
     // Each element is what the Map's ItemSelector builds from `shards` today.
     const list = JSON.parse(aws.text(BUCKETS.exports, output.shardList.key)!) as ShardEvent[];
-    expect(list).toEqual(output.shards.map((shard) => ({ exportId: EXPORT, projectId: P, shard })));
+    expect(list).toEqual(output.shards.map((shard) => ({ exportId: id, projectId: P, shard })));
 
-    const plan = await readPlan(deps, EXPORT);
+    const plan = await readPlan(deps, id);
     expect(plan).toMatchObject({
       exportName: 'my export',
-      createdAt: '2024-06-01T00:00:00.000Z',
+      createdAt: queued.created_at,
       type: 'both',
       format: 'coco',
       maskKind: null,
@@ -533,12 +512,12 @@ describe('planExport', () => {
       ],
     });
     expect(plan.datasets.map((d) => d.folder)).toEqual(['first', 'second']);
-    expect(Object.keys(shardInputs())).toEqual([
+    expect(Object.keys(shardInputs(id))).toEqual([
       '000000/000000.jsonl',
       '000001/000000.jsonl',
       '000002/000000.jsonl',
     ]);
-    const record = await new RecordStore(aws.deps.s3, BUCKETS.exports).get(P, EXPORT);
+    const record = await new RecordStore(aws.deps.s3, BUCKETS.exports).get(P, id);
     expect(record.status).toBe('RUNNING');
     expect(record.started_at).not.toBeNull();
     expect(record.progress).toEqual({ done: 0, total: 3 });
@@ -549,17 +528,17 @@ describe('planExport', () => {
       ...task,
       type: 'semantic_segmentation',
     });
-    await queueExport({
+    const queued = await queueExport({
       type: 'annotations',
       taskId: 't1',
       format: 'masks',
       maskKind: 'aggregated_class',
       datasetIds: ['d2'],
     });
-    const output = await planExport(deps, ref);
+    const output = await planExport(deps, refOf(queued));
     expect(output.shards).toEqual([{ index: 0, kind: 'masks' }]);
     expect(JSON.parse(aws.text(BUCKETS.exports, output.shardList.key)!)).toEqual([
-      { exportId: EXPORT, projectId: P, shard: { index: 0, kind: 'masks' } },
+      { exportId: queued.id, projectId: P, shard: { index: 0, kind: 'masks' } },
     ]);
   });
 
@@ -567,8 +546,8 @@ describe('planExport', () => {
     await new StoreWriter(aws.deps.s3, BUCKETS.data, P).annotations(task.id, 'd2', [
       aBox({ x: 0, y: 0, w: 1, h: 1 }, { class_id: 9 }),
     ]);
-    await queueExport({ type: 'annotations', taskId: 't1' });
-    await expect(planExport(deps, ref)).rejects.toThrow(
+    const queued = await queueExport({ type: 'annotations', taskId: 't1', format: 'csv' });
+    await expect(planExport(deps, refOf(queued))).rejects.toThrow(
       'annotations/d2.jsonl line 1: class_id 9 is not a class of the task',
     );
     expect(aws.keys(BUCKETS.exports, 'work/')).toEqual([]);
