@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../shared/errors';
+import { problemsOf } from '../helpers/problems';
 import {
   MAX_MASK_PIXELS,
   parseAnnotation,
@@ -9,16 +9,6 @@ import {
   parseProject,
   parseTask,
 } from '../../shared/model/validate';
-
-const problemsOf = (run: () => unknown): string[] => {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).details;
-  }
-  throw new Error('expected a ValidationError');
-};
 
 const annotation = {
   dataset_item_index: 3,

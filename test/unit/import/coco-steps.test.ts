@@ -1,6 +1,5 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../shared/errors';
 import { parseAnnotations } from '../../../shared/import/coco-annotations';
 import { parseCategories } from '../../../shared/import/coco-categories';
 import { Tally, type ImportNotes } from '../../../shared/import/coco-fields';
@@ -14,21 +13,11 @@ import {
 } from '../../../shared/import/coco';
 import type { DatasetItem } from '../../../shared/model/types';
 import { anItem, aTask } from '../../helpers/builders';
+import { problemsOf } from '../../helpers/problems';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
 const newNotes = (): ImportNotes => ({ problems: [], tally: new Tally() });
-
-/** The problems of a step that throws them. */
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).details;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 /** A grey PNG of the size given. */
 const aPng = (width: number, height: number) =>
