@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { anItem } from '../helpers/builders';
 import { problemsOf } from '../helpers/problems';
 import {
   MAX_MASK_PIXELS,
@@ -186,13 +187,7 @@ describe('store validation', () => {
 });
 
 describe('store timestamps, read as dateRange is (ISO-8601)', () => {
-  const item = {
-    index: 0,
-    name: 'a.png',
-    media_key: 'a.png',
-    width: 640,
-    height: 480,
-  };
+  const item = anItem({ width: 640, height: 480 });
   const where = 'datasets/d1/items.jsonl line 3';
 
   it.each([
@@ -216,14 +211,7 @@ describe('store timestamps, read as dateRange is (ISO-8601)', () => {
 });
 
 describe('store ids and dimensions (DESIGN §15, §16)', () => {
-  const item = {
-    index: 0,
-    name: 'a.png',
-    media_key: 'a.png',
-    width: 640,
-    height: 480,
-    created_at: '2026-01-01T00:00:00Z',
-  };
+  const item = anItem({ width: 640, height: 480 });
   const where = 'datasets/d1/items.jsonl line 7';
 
   it.each([
