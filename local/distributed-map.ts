@@ -26,7 +26,16 @@ const UNBOUNDED_CONCURRENCY = 10_000;
 const THRESHOLD_EXCEEDED = 'The specified tolerated failure threshold was exceeded';
 
 const MAP_FIELDS = new Set([
-  ...['Type', 'Comment', 'ItemProcessor', 'ItemReader', 'ItemSelector', 'ItemsPath', 'Label'],
+  ...[
+    'Type',
+    'QueryLanguage',
+    'Comment',
+    'ItemProcessor',
+    'ItemReader',
+    'ItemSelector',
+    'ItemsPath',
+    'Label',
+  ],
   ...[
     'MaxConcurrency',
     'MaxConcurrencyPath',
@@ -101,6 +110,7 @@ function checkSupported(name: string, state: AslState): void {
     throw unsupported(name, 'ExecutionType other than STANDARD');
   for (const field of Object.keys(state))
     if (!MAP_FIELDS.has(field)) throw unsupported(name, field);
+  if ((state.QueryLanguage ?? 'JSONPath') !== 'JSONPath') throw unsupported(name, 'JSONata');
   for (const field of ['ToleratedFailurePercentage', 'ToleratedFailureCount'])
     if ((state[field] ?? 0) !== 0) throw unsupported(name, `${field} other than 0`);
   const reader = state.ItemReader as ItemReaderField | undefined;
