@@ -30,7 +30,12 @@ export function allStates(definition: AslDefinition): Map<string, AslState> {
   return states;
 }
 
+/** Errors no Retry or Catch takes (on AWS not even `States.ALL`): the execution fails. */
+const TERMINAL_ERRORS = new Set(['States.Runtime', 'States.DataLimitExceeded']);
+
 /** An error as Step Functions names it (`States.Runtime`, ...), matched by Retry and Catch. */
 export function statesError(name: string, cause: string): Error {
-  return Object.assign(new Error(cause), { name });
+  const terminal = TERMINAL_ERRORS.has(name);
+  // The flags aws-local-stepfunctions reads before it retries or catches an error.
+  return Object.assign(new Error(cause), { name, isRetryable: !terminal, isCatchable: !terminal });
 }

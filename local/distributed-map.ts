@@ -24,6 +24,8 @@ const LONGEST_TIMER_SECONDS = 2_147_483;
 /** MaxConcurrency 0 (or none): Step Functions runs up to 10,000 child executions at once. */
 const UNBOUNDED_CONCURRENCY = 10_000;
 const THRESHOLD_EXCEEDED = 'The specified tolerated failure threshold was exceeded';
+/** Step Functions' limit on a state's input or output, the Map's gathered results included. */
+const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
 const MAP_FIELDS = new Set([
   ...[
@@ -321,6 +323,14 @@ class MapRun {
       if (this.env.signal.aborted) throw new ExecutionAbortedError();
       if (this.record.failed.length > 0)
         throw statesError('States.ExceedToleratedFailureThreshold', THRESHOLD_EXCEEDED);
+      // Without a ResultWriter the children's outputs are the Map's result, whatever ResultPath
+      // then does with it.
+      const bytes = Buffer.byteLength(JSON.stringify(results));
+      if (bytes > PAYLOAD_LIMIT_BYTES)
+        throw statesError(
+          'States.DataLimitExceeded',
+          `The Map's results (${bytes} bytes) exceed the maximum of ${PAYLOAD_LIMIT_BYTES} bytes`,
+        );
       return results;
     } finally {
       this.halted.abort();

@@ -253,8 +253,14 @@ export class LocalStepFunctions {
     const halt = new AbortController();
     let stopReason: Partial<Execution> = {};
     const execution: Execution = {
-      ...{ executionArn: arn, name, input, status: 'RUNNING', startDate: new Date() },
-      ...{ done: Promise.resolve(), mapRuns: [], history: this.options.history ? [] : undefined },
+      executionArn: arn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: new Date(),
+      done: Promise.resolve(),
+      mapRuns: [],
+      ...(this.options.history ? { history: [] } : {}),
       stop(error, cause) {
         if (execution.status !== 'RUNNING') return;
         stopReason = { error, cause };

@@ -152,7 +152,7 @@ function handlers(
         } finally {
           calls.concurrent--;
         }
-        return { rendered: event.index };
+        return { rendered: event.index, shard: event.shard };
       },
     },
     Package: { substitution: 'PackageFunctionArn', handler: async () => void calls.packages++ },
@@ -374,6 +374,27 @@ describe('local Step Functions: a Distributed Map with an ItemReader', () => {
     expect(childEntered.map((e) => e.state.input.shard)).toContainEqual(SHARDS[1]);
     expect(childEntered[0]!.mapRunArn).toBe(execution.mapRuns[0]!.mapRunArn);
     await machine.close();
+  });
+
+  it("fails with States.DataLimitExceeded when the children's outputs pass 256 KiB, uncaught", async () => {
+    const shards = Array.from({ length: 300 }, (_, n) => `${n}`.padEnd(1000, '.'));
+    const tooMuch = runner(
+      testAsl({ MaxConcurrency: 50 }),
+      handlers(JSON.stringify(shards), async () => {}),
+    );
+    const failed = await run(tooMuch);
+    expect([failed.status, failed.error]).toEqual(['FAILED', 'States.DataLimitExceeded']);
+    expect(calls.failures).toEqual([]);
+    await tooMuch.close();
+
+    const processor = JSON.parse(testAsl()).States.ForEachShard.ItemProcessor;
+    processor.States.Render.OutputPath = null;
+    const answersNothing = runner(
+      testAsl({ MaxConcurrency: 50, ItemProcessor: processor }),
+      handlers(JSON.stringify(shards), async () => {}),
+    );
+    expect((await run(answersNothing)).status).toBe('SUCCEEDED');
+    await answersNothing.close();
   });
 
   it('refuses, when built, what it would not run as AWS does', () => {
