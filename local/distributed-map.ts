@@ -117,6 +117,7 @@ function checkSupported(name: string, state: AslState): void {
     if ((state[field] ?? 0) !== 0) throw unsupported(name, `${field} other than 0`);
   const reader = state.ItemReader as ItemReaderField | undefined;
   if (!reader) return;
+  if (state.ItemsPath !== undefined) throw unsupported(name, 'ItemsPath beside an ItemReader');
   if (reader.Resource !== 'arn:aws:states:::s3:getObject')
     throw unsupported(name, `ItemReader Resource ${reader.Resource}`);
   if (!['JSON', 'JSONL'].includes(reader.ReaderConfig?.InputType ?? ''))
