@@ -16,6 +16,7 @@ import { handler as packageHandler } from '../functions/package/handler';
 import { handler as recordFailure } from '../functions/record-failure/handler';
 import { createS3Client, getText } from '../shared/aws/s3';
 import { executionArn } from '../shared/aws/sfn';
+import { SHARD_CONCURRENCY_PLACEHOLDER } from '../shared/pipeline/concurrency';
 import { taskStates, taskTimeouts } from '../shared/pipeline/timeouts';
 import { allStates, type AslDefinition } from './asl';
 import {
@@ -62,9 +63,19 @@ const TASK_HANDLERS: Record<string, TaskHandler> = {
   Masks: { substitution: 'MasksFunctionArn', handler: masks as never },
   Package: { substitution: 'PackageFunctionArn', handler: packageHandler as never },
   RecordFailure: { substitution: 'RecordFailureFunctionArn', handler: recordFailure as never },
+  RecordShardFailure: { substitution: 'RecordFailureFunctionArn', handler: recordFailure as never },
 };
 
-/** An ASL's text with `${...FunctionArn}` replaced by local ARNs, as the CDK stack substitutes them. */
+/**
+ * Shards run at once on this machine: one process runs them all, so fewer than the stack's
+ * default, as many as the inline Map ran before.
+ */
+export const LOCAL_SHARD_CONCURRENCY = 8;
+
+/**
+ * An ASL's text with `${...FunctionArn}` replaced by local ARNs and `${ShardConcurrency}` by
+ * LOCAL_SHARD_CONCURRENCY, as the CDK stack substitutes them.
+ */
 function substituted(text: string, tasks: Record<string, TaskHandler>): AslDefinition {
   for (const [state, { substitution }] of Object.entries(tasks)) {
     text = text.replaceAll(
@@ -72,6 +83,10 @@ function substituted(text: string, tasks: Record<string, TaskHandler>): AslDefin
       `arn:aws:lambda:us-east-1:000000000000:function:${state}`,
     );
   }
+  text = text.replaceAll(
+    '${' + SHARD_CONCURRENCY_PLACEHOLDER + '}',
+    String(LOCAL_SHARD_CONCURRENCY),
+  );
   return JSON.parse(text) as AslDefinition;
 }
 

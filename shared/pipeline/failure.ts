@@ -129,15 +129,26 @@ export function failureReason(error: CaughtError, context: FailureContext = {}):
  * timed out could not abort it itself), removes the password, records FAILED with a readable
  * reason, then removes staged work — in that order, so that a record that says FAILED has no
  * password at rest and no archive parts (a retry of this step repeats them all).
+ *
+ * A shard records its own failure (the Distributed Map then fails without its child's error):
+ * the RecordFailure after the Map finds the export FAILED and keeps that reason, only cleaning
+ * up again. `recorded` says whether this call is the one that ended the export.
  */
 export async function recordFailure(
   deps: PipelineDeps,
   input: ExportRef & { error: CaughtError; execution?: string },
-): Promise<ExportRecord> {
+): Promise<{ record: ExportRecord; recorded: boolean }> {
   const records = new RecordStore(deps.s3, deps.exportBucket);
   const record = await records.get(input.projectId, input.exportId);
-  // Package recorded SUCCEEDED and then failed on its way out: the archive stands.
-  if (record.status === 'SUCCEEDED') return record;
+  // Package recorded SUCCEEDED and then failed on its way out: the archive stands. A cancelled
+  // export was cleaned up by its cancel.
+  if (record.status === 'SUCCEEDED' || record.status === 'CANCELLED')
+    return { record, recorded: false };
   await abortArchiveUpload(deps, input.exportId);
-  return closeExport(deps, record, failureReason(input.error, { execution: input.execution }));
+  if (record.status === 'FAILED' && record.error) {
+    const finishedAt = record.finished_at ? new Date(record.finished_at) : null;
+    return { record: await closeExport(deps, record, record.error, finishedAt), recorded: false };
+  }
+  const reason = failureReason(input.error, { execution: input.execution });
+  return { record: await closeExport(deps, record, reason), recorded: true };
 }

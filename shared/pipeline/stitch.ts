@@ -152,18 +152,13 @@ async function streamTail(
     tail.partNumber,
     TAIL_PART_BYTES,
   );
-  try {
-    for (const piece of tail.pieces)
-      await pipeline(await readPiece(deps, segments, piece), parts, { end: false });
-  } catch (error) {
-    parts.destroy(error as Error);
-    throw error;
-  }
   const own = new Crc32Measure();
-  // pipeline, not pipe: a failed part upload must also fail the writes into `own`.
+  // pipeline, not pipe: a failed part upload also fails the writes into `own`, and the other way
+  // round. Nothing is written into `own` before the small segments have gone into `parts`.
   const sent = pipeline(own, parts);
   sent.catch(() => undefined);
   try {
+    for (const piece of tail.pieces) await copyInto(await readPiece(deps, segments, piece), parts);
     const { entries } = await write(own);
     own.end();
     await sent;
@@ -173,6 +168,30 @@ async function streamTail(
     await sent.catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Writes every chunk of `source` into `out`, waiting while `out` is full, and fails when `out`
+ * does (pipeline with `end: false` would leave listeners on `out` for every source).
+ */
+async function copyInto(source: AsyncIterable<Buffer>, out: Writable): Promise<void> {
+  for await (const chunk of source) {
+    if (out.destroyed) throw out.errored ?? new Error('the archive upload stopped');
+    if (!out.write(chunk)) await drained(out);
+  }
+}
+
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error | null) => {
+      out.off('drain', onDrain).off('error', settle).off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(out.errored ?? new Error('the archive upload stopped'));
+    out.on('drain', onDrain).on('error', settle).on('close', onClose);
+  });
 }
 
 /** Runs `work` over `items` with at most `concurrency` at once; the results in the items' order. */

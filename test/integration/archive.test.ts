@@ -1,19 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { StateMachine } from 'aws-local-stepfunctions';
-import type { Context } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { handler as masks } from '../../functions/masks/handler';
-import { handler as packageHandler } from '../../functions/package/handler';
-import { handler as plan } from '../../functions/plan/handler';
-import { handler as recordFailure } from '../../functions/record-failure/handler';
-import { handler as render } from '../../functions/render/handler';
-import { lambdaContext } from '../../local/lambda-context';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
+import { createArchive } from '../../shared/archive';
 import { readArchive, runExport } from '../../local/run-export';
-import { localDefinition } from '../../local/step-functions';
+import { LocalStepFunctions } from '../../local/step-functions';
 import { exists, listKeys } from '../../shared/aws/s3';
 import { RecordStore, recordKeys } from '../../shared/exports/record';
 import { startExport } from '../../shared/exports/start';
@@ -24,9 +18,19 @@ import { startTestStack, type TestStack } from '../helpers/local';
 import { openZip } from '../helpers/zip';
 
 let stack: TestStack;
+/** Milliseconds each shard's Render waits before it runs, by shard index; none by default. */
+let renderDelay: ((shard: number) => number) | undefined;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({
+    stepFunctions: {
+      beforeTask: async (state, event) => {
+        const { shard } = event as { shard?: { index: number } };
+        const delay = state === 'Render' && shard ? (renderDelay?.(shard.index) ?? 0) : 0;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -131,7 +135,8 @@ describe('split exports', () => {
 
 /**
  * Starts an export as the API does, then runs the state machine here so that every state's input
- * and output can be read from its event log, and every console line of the handlers is kept.
+ * and output (the shards' child executions' too) can be read from its history, and every console
+ * line of the handlers is kept.
  */
 async function exportObserved(request: Record<string, unknown>) {
   let input = '';
@@ -149,36 +154,14 @@ async function exportObserved(request: Record<string, unknown>) {
   );
   try {
     const started = await startExport({ ...stack.startDeps(), sfn }, SAMPLE_PROJECT_ID, request);
-    const handlers = {
-      Plan: plan,
-      Render: render,
-      Masks: masks,
-      Package: packageHandler,
-      RecordFailure: recordFailure,
-    };
-    const machine = new StateMachine(localDefinition());
-    const run = machine.run(JSON.parse(input), {
-      overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(
-          Object.entries(handlers).map(([state, handler]) => [
-            state,
-            (event: unknown) =>
-              (handler as unknown as (e: unknown, c: Context) => Promise<never>)(
-                event,
-                lambdaContext(state),
-              ),
-          ]),
-        ),
-      },
-      context: { Execution: { Name: started.id } },
-    });
-    const events: string[] = [input];
-    const collecting = (async () => {
-      for await (const event of run.eventLogs) events.push(JSON.stringify(event));
-    })();
-    const output = await run.result;
-    await collecting;
-    events.push(JSON.stringify(output));
+    // The local runner with its history kept: the parent's events and every child execution's.
+    const machine = new LocalStepFunctions({ history: true, s3: stack.s3 });
+    const execution = machine.start(started.id, input);
+    await machine.close();
+    // The history is gathered as the runner emits it: let the last events arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const events = [input, ...execution.history!.map((e) => JSON.stringify(e))];
+    events.push(execution.output ?? '');
     const record = await new RecordStore(stack.s3, stack.config.exportBucket).get(
       SAMPLE_PROJECT_ID,
       started.id,
@@ -260,7 +243,7 @@ describe('password-protected exports', () => {
     await zip.close();
   });
 
-  it('records the archive size and sha256', async () => {
+  it('records the archive size and CRC-32', async () => {
     const record = await runExport(stack, SAMPLE_PROJECT_ID, {
       type: 'annotations',
       taskId: SAMPLE_TASK_IDS.objectDetection,
@@ -270,7 +253,64 @@ describe('password-protected exports', () => {
     const archive = await readArchive(stack, record);
     expect(record.archive).toMatchObject({
       bytes: archive.length,
-      sha256: createHash('sha256').update(archive).digest('hex'),
+      crc32: crc32(archive).toString(16).padStart(8, '0'),
     });
   });
 });
+
+/** The entries of a zip in its order, with their bytes, as an independent reader gives them. */
+async function entriesOf(archive: Uint8Array): Promise<Array<{ name: string; bytes: Buffer }>> {
+  const zip = await openZip(archive);
+  const entries = [];
+  for (const name of zip.names) entries.push({ name, bytes: Buffer.from(await zip.bytes(name)) });
+  await zip.close();
+  return entries;
+}
+
+describe('stitched archives', () => {
+  it('are byte for byte the zip createArchive writes for the same entries, whatever order the shards finish in', async () => {
+    const request = {
+      type: 'both',
+      taskId: SAMPLE_TASK_IDS.objectDetection,
+      format: 'yolo_darknet',
+    };
+    // The first shards finish last: each shard marks itself done by writing its stats object.
+    const finished: number[] = [];
+    stack.s3Server.onEvent(({ eventName, s3 }) => {
+      const done = /^work\/[^/]+\/stats\/(\d+)\.json$/.exec(s3.object.key);
+      if (renderDelay && done && eventName.startsWith('ObjectCreated'))
+        finished.push(Number(done[1]));
+    });
+    renderDelay = (shard) => (5 - shard) * 500;
+    let record;
+    try {
+      record = await runExport(stack, SAMPLE_PROJECT_ID, request);
+    } finally {
+      renderDelay = undefined;
+    }
+    expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
+    expect(finished).toHaveLength(5);
+    expect(finished).not.toEqual([...finished].sort());
+    const archive = await readArchive(stack, record);
+
+    // The zip the whole-archive writer makes of the same entries, in the same order.
+    const reference = createArchive({ date: new Date(record.created_at) });
+    const written = collect(reference.stream);
+    const entries = await entriesOf(archive);
+    for (const { name, bytes } of entries) await reference.append(name, bytes);
+    await reference.finalize();
+    const expected = await written;
+    expect(entries.map((e) => e.name)).toContain('checksums.sha256');
+    expect(entries.filter((e) => e.name.startsWith('datasets/')).length).toBeGreaterThan(10);
+    expect(archive.length).toBe(expected.length);
+    expect(sha256(archive)).toBe(sha256(expected));
+  });
+});
+
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

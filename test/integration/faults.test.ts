@@ -136,18 +136,18 @@ describe('the state machine under injected faults', () => {
     expect(await leftBehind(record)).toEqual([]);
   });
 
-  it('leaves no archive, staged work or password when package fails half-way', async () => {
-    faults.set('broken', async (state) => {
-      // An image vanishes from the store: package fails while it streams the archive.
+  it('leaves no archive, upload, staged work or password when package fails half-way', async () => {
+    faults.set('broken', async (state, exportId) => {
+      // A shard's segment vanishes: package fails while it stitches the archive from them.
       if (state !== 'Package') return;
-      const media: string[] = [];
-      for await (const { key } of listKeys(stack.s3, stack.config.dataBucket, 'projects/'))
-        if (key.includes('/media/')) media.push(key);
-      await deleteKey(stack.s3, stack.config.dataBucket, media[media.length - 1]!);
+      const segments = (await keysUnder(`work/${exportId}/segments/`)).filter((k) =>
+        k.endsWith('.zip'),
+      );
+      await deleteKey(stack.s3, stack.config.exportBucket, segments[segments.length - 1]!);
     });
     const record = await exportNamed('broken', 'both');
     expect(record.status).toBe('FAILED');
-    expect(record.error?.message).toMatch(/media|object/);
+    expect(record.error?.message).toMatch(/segments\/\d+\.zip does not exist/);
     expect(record.archive).toBeNull();
     expect(await leftBehind(record)).toEqual([]);
     expect(eventsOf(record).map((e) => e['detail-type'])).toEqual(['Export Failed']);
