@@ -22,17 +22,24 @@ interface State {
 
 const definition = JSON.parse(readFileSync(ASL_PATH, 'utf8')) as { States: Record<string, State> };
 
-/** Every Task with the Catch lists that apply to it: its own, then its enclosing Map's. */
-function tasks(): Array<{ name: string; state: State; catches: Catcher[][] }> {
-  const found: Array<{ name: string; state: State; catches: Catcher[][] }> = [];
-  const walk = (states: Record<string, State>, outer: Catcher[][]) => {
+/** A Task's failure state: RecordFailure, or inside the shards' Map the shard's own. */
+const RECORDERS: Record<string, string> = { top: 'RecordFailure', shard: 'RecordShardFailure' };
+
+/**
+ * Every Task with the Catch lists that apply to it (its own, then its enclosing Map's) and the
+ * state its failures must reach: a Distributed Map fails without its child's error, so a shard
+ * records its own.
+ */
+function tasks(): Array<{ name: string; state: State; catches: Catcher[][]; recorder: string }> {
+  const found: Array<{ name: string; state: State; catches: Catcher[][]; recorder: string }> = [];
+  const walk = (states: Record<string, State>, outer: Catcher[][], recorder: string) => {
     for (const [name, state] of Object.entries(states)) {
       const here = state.Catch ? [state.Catch, ...outer] : outer;
-      if (state.Type === 'Task') found.push({ name, state, catches: here });
-      if (state.ItemProcessor) walk(state.ItemProcessor.States, here);
+      if (state.Type === 'Task') found.push({ name, state, catches: here, recorder });
+      if (state.ItemProcessor) walk(state.ItemProcessor.States, here, RECORDERS.shard!);
     }
   };
-  walk(definition.States, []);
+  walk(definition.States, [], RECORDERS.top!);
   return found;
 }
 
@@ -46,12 +53,13 @@ describe('the error contract: ERROR_TABLE and the ASL agree', () => {
       'Plan',
       'Render',
       'Masks',
+      'RecordShardFailure',
       'Package',
       'RecordFailure',
     ]);
   });
 
-  for (const { name, state, catches } of tasks()) {
+  for (const { name, state, catches, recorder } of tasks()) {
     it(`${name} retries exactly the retried errors, never one the table says not to retry`, () => {
       const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
       expect([...retried].sort()).toEqual([...retriedErrorNames()].sort());
@@ -60,12 +68,12 @@ describe('the error contract: ERROR_TABLE and the ASL agree', () => {
       for (const retrier of state.Retry ?? []) expect(retrier.MaxAttempts).toBeGreaterThan(1);
     });
 
-    if (name === 'RecordFailure') continue;
-    it(`${name} ends in RecordFailure whatever it throws: named errors of the table first, States.ALL last`, () => {
+    if (Object.values(RECORDERS).includes(name)) continue;
+    it(`${name} ends in ${recorder} whatever it throws: named errors of the table first, States.ALL last`, () => {
       expect(catches.length).toBeGreaterThan(0);
       const nearest = catches[0]!;
       for (const catcher of nearest) {
-        expect(catcher.Next).toBe('RecordFailure');
+        expect(catcher.Next).toBe(recorder);
         expect(catcher.ResultPath).toBe('$.error');
       }
       const last = nearest[nearest.length - 1]!;
@@ -80,6 +88,15 @@ describe('the error contract: ERROR_TABLE and the ASL agree', () => {
     const recordFailure = definition.States.RecordFailure!;
     expect(recordFailure.Catch).toBeUndefined();
     expect(definition.States[recordFailure.Next!]!.Type).toBe('Fail');
+  });
+
+  it("RecordShardFailure has no Catch and fails the shard, whose Map's Catch leads to RecordFailure", () => {
+    const map = definition.States.ForEachShard!;
+    const shard = map.ItemProcessor!.States;
+    expect(shard.RecordShardFailure!.Catch).toBeUndefined();
+    expect(shard[shard.RecordShardFailure!.Next!]!.Type).toBe('Fail');
+    expect(map.Catch!.map((c) => c.Next)).toEqual(map.Catch!.map(() => 'RecordFailure'));
+    expect(map.Catch!.at(-1)!.ErrorEquals).toEqual(['States.ALL']);
   });
 
   it('maps every name to a status: 4xx for the caller’s faults, 5xx for ours', () => {
