@@ -34,42 +34,15 @@ beforeEach(() => {
 
 describe('create', () => {
   it('sends a request field for every flag, which the API accepts', async () => {
-    const ran = await cli([
-      ...at(),
-      'create',
-      '--project',
-      'p',
-      '--name',
-      'nightly',
-      '--type',
-      'both',
-      '--task',
-      'detect',
-      '--format',
-      'masks',
-      '--mask-kind',
-      'instance',
-      '--dataset',
-      'a,b',
-      '--dataset',
-      'c',
-      '--from',
-      '2026-01-01T00:00:00Z',
-      '--to',
-      '2026-02-01T00:00:00Z',
-      '--split',
-      'train:80,val:20',
-      '--seed',
-      '7',
-      '--split-mode',
-      'stable',
-      '--password',
-      'pw',
-      '--encryption',
-      'zipcrypto',
-      '--idempotency-key',
-      'k1',
-    ]);
+    // Every value is one word, so the command line is written as it would be typed.
+    const flags = [
+      'create --project p --name nightly --type both --task detect --format masks',
+      '--mask-kind instance --dataset a,b --dataset c',
+      '--from 2026-01-01T00:00:00Z --to 2026-02-01T00:00:00Z',
+      '--split train:80,val:20 --seed 7 --split-mode stable',
+      '--password pw --encryption zipcrypto --idempotency-key k1',
+    ];
+    const ran = await cli([...at(), ...flags.join(' ').split(' ')]);
     expect(ran).toMatchObject({ code: EXIT.ok, stdout: 'e1\n' });
     const request = posted();
     expect(request.path).toBe('/projects/p/exports');
