@@ -11,6 +11,8 @@ export interface BucketAccess {
   read?: string[];
   write?: string[];
   delete?: string[];
+  /** Multipart uploads of these keys may be aborted (without writing them). */
+  abortUploads?: string[];
 }
 
 function keyPattern(pattern: string): string {
@@ -50,7 +52,7 @@ export function bindBucket(
   access: BucketAccess = {},
 ): void {
   fn.handler.addEnvironment(envVar, bucket.bucketName);
-  const { read = [], write = [], delete: remove = [] } = access;
+  const { read = [], write = [], delete: remove = [], abortUploads = [] } = access;
   if (read.length > 0) {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: objectArns(bucket, read) }),
@@ -70,7 +72,15 @@ export function bindBucket(
       new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objectArns(bucket, remove) }),
     );
   }
-  acknowledgeKeyPatterns(fn, bucket, [...read, ...write, ...remove]);
+  if (abortUploads.length > 0) {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:AbortMultipartUpload'],
+        resources: objectArns(bucket, abortUploads),
+      }),
+    );
+  }
+  acknowledgeKeyPatterns(fn, bucket, [...read, ...write, ...remove, ...abortUploads]);
   if (read.length > 0 || remove.length > 0) {
     // Listing serves two needs: deleting a prefix means listing it first, and S3 answers a
     // missing key with 404 (NoSuchKey, which the code maps to NotFoundError and HTTP 404) only
