@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NODE_FLAGS_WRAPPER } from '../../infra/constructs/export-function';
 import { ASL_FILE, ASL_SUBSTITUTIONS, type FunctionName } from '../../infra/export-stack';
+import { DEFAULT_SETTINGS } from '../../infra/settings';
 import { taskStates } from '../../shared/pipeline/timeouts';
 import {
   PACKAGE_MALLOC_ENVIRONMENT,
@@ -129,12 +130,15 @@ describe('buckets', () => {
 });
 
 describe('state machine', () => {
-  it('runs the ASL file, with each function ARN placeholder bound to its function', () => {
+  it('runs the ASL file, with each function ARN placeholder bound to its function and the shard concurrency to its setting', () => {
     const [, machine] = only('AWS::StepFunctions::StateMachine');
     const props = machine.Properties!;
     let definition = props.DefinitionString as string;
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
-    expect(Object.keys(substitutions).sort()).toEqual(Object.keys(ASL_SUBSTITUTIONS).sort());
+    expect(Object.keys(substitutions).sort()).toEqual(
+      [...Object.keys(ASL_SUBSTITUTIONS), 'ShardConcurrency'].sort(),
+    );
+    expect(substitutions.ShardConcurrency).toBe(String(DEFAULT_SETTINGS.shardConcurrency));
     for (const [placeholder, value] of Object.entries(substitutions)) {
       definition = definition.replaceAll(`\${${placeholder}}`, render(value));
     }
@@ -142,6 +146,10 @@ describe('state machine', () => {
     for (const [placeholder, name] of Object.entries(ASL_SUBSTITUTIONS)) {
       expected = expected.replaceAll(`\${${placeholder}}`, `\${${logicalId(name)}.Arn}`);
     }
+    expected = expected.replaceAll(
+      '${ShardConcurrency}',
+      String(DEFAULT_SETTINGS.shardConcurrency),
+    );
     expect(JSON.parse(definition)).toEqual(JSON.parse(expected));
   });
 
@@ -186,7 +194,7 @@ describe('state machine', () => {
     const definition = JSON.parse(machine.Properties!.DefinitionString as string);
     const tasks = taskStates(definition);
     expect([...tasks.keys()].sort()).toEqual(
-      ['Masks', 'Package', 'Plan', 'RecordFailure', 'Render'].sort(),
+      ['Masks', 'Package', 'Plan', 'RecordFailure', 'RecordShardFailure', 'Render'].sort(),
     );
     const seen = new Map<string, number>();
     for (const [name, task] of tasks) {
@@ -211,6 +219,42 @@ describe('state machine', () => {
         .map((name) => `\${${logicalId(name)}.Arn}`)
         .sort(),
     );
+  });
+
+  it("runs the shards as a Distributed Map over plan's shard list, failing on any shard's failure", () => {
+    const [, machine] = only('AWS::StepFunctions::StateMachine');
+    const map = JSON.parse(machine.Properties!.DefinitionString as string).States.ForEachShard;
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'STANDARD',
+    });
+    expect(map.ItemReader).toMatchObject({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+    });
+    expect(map.ToleratedFailurePercentage).toBe(0);
+  });
+
+  it("may start, describe and stop only its own executions (the shards' child executions) and read only the shard lists", () => {
+    const [, machine] = only('AWS::StepFunctions::StateMachine');
+    const role = (machine.Properties!.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const own = identityStatements()
+      .filter(({ roles }) => roles.includes(role))
+      .map(({ statement }) => statement);
+    const resourcesOf = (action: string) =>
+      own
+        .filter((st) => list(st.Action).includes(action))
+        .flatMap((st) => list(st.Resource).map(render));
+    const name = `${s.stack.stackName}-export`;
+    expect(resourcesOf('states:StartExecution')).toEqual([
+      expect.stringMatching(new RegExp(`:states:.*:stateMachine:${name}$`)),
+    ]);
+    for (const action of ['states:DescribeExecution', 'states:StopExecution'])
+      expect(resourcesOf(action), action).toEqual([
+        expect.stringMatching(new RegExp(`:states:.*:execution:${name}:\\*$`)),
+      ]);
+    const exportBucket = logicalIdOf(s.stack.node.findChild('Exports').node.findChild('Bucket'));
+    expect(resourcesOf('s3:GetObject')).toEqual([`\${${exportBucket}.Arn}/work/*/shards.json`]);
   });
 
   it('logs every event without execution data and traces with X-Ray', () => {
@@ -243,13 +287,14 @@ describe('functions', () => {
     }
   });
 
-  it('start package with two vCPUs and its process settings, through the flags wrapper; no other', () => {
+  it('start the zip writers (shards and package) with the streaming process settings, through the flags wrapper, package with two vCPUs; no other', () => {
+    const zipWriters: FunctionName[] = ['render', 'masks', 'package'];
+    expect(s.json.Resources[logicalId('package')]!.Properties!.MemorySize).toBe(3538);
     for (const name of Object.keys(s.stack.functions) as FunctionName[]) {
       const props = s.json.Resources[logicalId(name)]!.Properties!;
       const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
-      if (name === 'package') {
-        expect(props.MemorySize).toBe(3538);
-        expect(env).toMatchObject({
+      if (zipWriters.includes(name)) {
+        expect(env, name).toMatchObject({
           ...PACKAGE_MALLOC_ENVIRONMENT,
           AWS_LAMBDA_EXEC_WRAPPER: '/var/task/node-flags.sh',
           NODE_FLAGS: PACKAGE_NODE_FLAGS.join(' '),
@@ -471,21 +516,23 @@ describe('IAM', () => {
     });
     for (const name of ['render', 'masks'] as const) {
       expect(s3Access(name), name).toEqual({
-        's3:GetObject': ['data:projects/*', 'exports:work/*'],
+        's3:GetObject': ['data:projects/*', record, 'exports:secrets/*', 'exports:work/*'],
         ...write('exports:work/*'),
         's3:ListBucket': ['data', 'exports'],
       });
     }
     const status = 'data:requests/*/*.status.json';
+    const upload = 'exports:work/*/archive-upload.json';
     expect(s3Access('package')).toEqual({
       's3:GetObject': ['data:projects/*', record, 'exports:secrets/*', 'exports:work/*'],
-      ...write(status, 'exports:exports/*'),
+      ...write(status, 'exports:exports/*', upload),
       's3:DeleteObject': ['exports:exports/*/*/*.zip', 'exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['data', 'exports'],
     });
     expect(s3Access('record-failure')).toEqual({
-      's3:GetObject': [record],
-      ...write(status, record),
+      's3:GetObject': [record, upload],
+      's3:PutObject': [status, record],
+      's3:AbortMultipartUpload': [status, 'exports:exports/*/*/*.zip', record],
       's3:DeleteObject': ['exports:secrets/*', 'exports:work/*'],
       's3:ListBucket': ['exports'],
     });
@@ -503,7 +550,7 @@ describe('IAM', () => {
     });
   });
 
-  it('lets only the package function read secrets/', () => {
+  it('lets only the functions that write zip entries (render, masks, package) read secrets/', () => {
     const exportBucket = logicalIdOf(s.stack.node.findChild('Exports').node.findChild('Bucket'));
     const readsSecrets = (st: Statement): boolean =>
       st.Effect === 'Allow' &&
@@ -525,7 +572,9 @@ describe('IAM', () => {
         .filter(({ statement }) => readsSecrets(statement))
         .flatMap(({ roles }) => roles),
     );
-    expect([...readers]).toEqual([roleOf('package')]);
+    expect([...readers].sort()).toEqual(
+      [roleOf('render'), roleOf('masks'), roleOf('package')].sort(),
+    );
     expect(bucketPolicyStatements().filter(readsSecrets)).toEqual([]);
   });
 });
