@@ -97,7 +97,7 @@ function byteRange(header: string, length: number): [number, number] {
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 /**
- * Multipart uploads as S3 keeps them: parts uploaded or copied from a range of another object
+ * Multipart uploads as S3 keeps them (each answer a promise: lib-storage chains on them): parts uploaded or copied from a range of another object
  * (UploadPartCopy), joined in part-number order on completion, which S3 refuses (EntityTooSmall)
  * when a part but the last is under 5 MiB; an aborted or completed upload is gone (NoSuchUpload).
  */
@@ -113,7 +113,7 @@ function fakeMultipart(
     if (!upload) throw s3Error('NoSuchUpload', 404);
     return upload;
   };
-  s3Mock.on(CreateMultipartUploadCommand).callsFake(({ Bucket, Key }: GetInput) => {
+  s3Mock.on(CreateMultipartUploadCommand).callsFake(async ({ Bucket, Key }: GetInput) => {
     const UploadId = `upload-${++next}`;
     uploads.set(UploadId, { bucket: Bucket, key: Key, parts: new Map() });
     return { Bucket, Key, UploadId };
@@ -123,7 +123,7 @@ function fakeMultipart(
     open(input.UploadId).parts.set(input.PartNumber, body);
     return { ETag: etagOf(body) };
   });
-  s3Mock.on(UploadPartCopyCommand).callsFake((input: PartInput & CopyInput) => {
+  s3Mock.on(UploadPartCopyCommand).callsFake(async (input: PartInput & CopyInput) => {
     const upload = open(input.UploadId);
     const source = objects.get(decodeURIComponent(input.CopySource));
     if (!source) throw s3Error('NoSuchKey', 404);
@@ -132,7 +132,7 @@ function fakeMultipart(
     upload.parts.set(input.PartNumber, body);
     return { CopyPartResult: { ETag: etagOf(body) } };
   });
-  s3Mock.on(CompleteMultipartUploadCommand).callsFake((input: CompleteInput) => {
+  s3Mock.on(CompleteMultipartUploadCommand).callsFake(async (input: CompleteInput) => {
     const upload = open(input.UploadId);
     const listed = input.MultipartUpload?.Parts ?? [];
     const bodies = listed.map(({ PartNumber, ETag }) => {
@@ -150,7 +150,7 @@ function fakeMultipart(
     metadata.set(`${upload.bucket}/${upload.key}`, {});
     return { Bucket: upload.bucket, Key: upload.key };
   });
-  s3Mock.on(AbortMultipartUploadCommand).callsFake(({ UploadId }: { UploadId: string }) => {
+  s3Mock.on(AbortMultipartUploadCommand).callsFake(async ({ UploadId }: { UploadId: string }) => {
     open(UploadId);
     uploads.delete(UploadId);
     return {};
