@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { classLine } from '../../../shared/formats/common/class-list';
+import { itemStem } from '../../../shared/formats/common/items';
 import {
-  classLine,
   concatenate,
   csvWithHeader,
   firstPartOnly,
-  itemStem,
   jsonArrayConcatenation,
-} from '../../../shared/formats/merge';
+} from '../../../shared/formats/common/merge';
 import type { MergeRule } from '../../../shared/formats/types';
 import { CREATED_AT, EXPORT_NAME, imagesCase } from '../../fixtures/tiny/input';
 
