@@ -12,11 +12,10 @@ import { readArchive, runExport } from '../../local/run-export';
 import { startTestStack, type TestStack } from '../helpers/local';
 import { openZip } from '../helpers/zip';
 import {
-  boundsOf,
-  corners,
   datasetView,
   readerFor,
   readMasks,
+  storedObject,
   type Box4,
   type Found,
 } from '../unit/formats/readers';
@@ -33,16 +32,13 @@ afterAll(async () => {
 
 /** The truth: each stored annotation as the object every format should write. */
 function truthOf(task: Task, items: DatasetItem[], annotations: Annotation[]): Found[] {
-  return annotations.map((a) => {
-    const item = items.find((i) => i.index === a.dataset_item_index)!;
-    const points = a.type === 'Box' ? corners(a.box!) : a.type === 'Poly' ? a.poly!.flat() : [];
-    return {
-      item: item.name,
-      frame: a.frame_index,
-      className: task.classes.find((c) => c.id === a.class_id)!.name,
-      box: points.length > 0 ? boundsOf(points, item.width, item.height) : null,
-    };
-  });
+  return annotations.map((a) =>
+    storedObject(
+      a,
+      items.find((i) => i.index === a.dataset_item_index)!,
+      task.classes.find((c) => c.id === a.class_id)!.name,
+    ),
+  );
 }
 
 function expectSameObjects(found: Found[], truth: Found[], what: string): void {

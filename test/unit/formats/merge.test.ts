@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { classLine } from '../../../shared/formats/common/class-list';
-import { itemStem } from '../../../shared/formats/common/items';
 import {
   concatenate,
   csvWithHeader,
@@ -59,19 +57,5 @@ describe('merge rules', () => {
     const text = await merged(jsonArrayConcatenation('x'), ['[]', '[{"a":1},2]', '[]', '["3"]']);
     expect(text).toBe('[{"a":1},2,"3"]');
     expect(await merged(jsonArrayConcatenation('x'), ['[]', '[]'])).toBe('[]');
-  });
-});
-
-describe('names', () => {
-  it('takes the stem of an item name without its last extension', () => {
-    expect(itemStem('a.jpg')).toBe('a');
-    expect(itemStem('c.d.jpg')).toBe('c.d');
-    expect(itemStem('noext')).toBe('noext');
-    expect(itemStem('video')).toBe('video');
-  });
-
-  it('keeps a class name on one line of a class list', () => {
-    expect(classLine('two\r\nlines')).toBe('two lines');
-    expect(classLine('a & b')).toBe('a & b');
   });
 });

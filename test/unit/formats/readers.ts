@@ -51,6 +51,25 @@ export function boundsOf(points: Point[], width: number, height: number): Box4 {
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
+/**
+ * An annotation as the store holds it, as the object every format should write: a box's corners
+ * or a polygon's vertices, boxed and clipped to the item; no box for a Tag.
+ */
+export function storedObject(
+  annotation: Annotation,
+  item: Pick<DatasetItem, 'name' | 'width' | 'height'>,
+  className: string,
+): Found {
+  const { type, box, poly } = annotation;
+  const points = type === 'Box' ? corners(box!) : type === 'Poly' ? poly!.flat() : [];
+  return {
+    item: item.name,
+    frame: annotation.frame_index,
+    className,
+    box: points.length > 0 ? boundsOf(points, item.width, item.height) : null,
+  };
+}
+
 export interface DatasetView {
   folder: string;
   items: DatasetItem[];
@@ -145,16 +164,13 @@ export const READERS: Record<string, Reader> = {
       await zip.text(`${root}dataset_item_metadata_definitions.json`),
     ) as unknown;
     expect(itemDefinitions).toEqual({ fields: expect.any(Array) });
-    return annotations.map((a) => {
-      const item = listed.find((i) => i.index === a.dataset_item_index)!;
-      const points = a.type === 'Box' ? corners(a.box!) : a.type === 'Poly' ? a.poly!.flat() : [];
-      return {
-        item: item.name,
-        frame: a.frame_index,
-        className: classes.find((c) => c.id === a.class_id)!.name,
-        box: points.length > 0 ? boundsOf(points, item.width, item.height) : null,
-      };
-    });
+    return annotations.map((a) =>
+      storedObject(
+        a,
+        listed.find((i) => i.index === a.dataset_item_index)!,
+        classes.find((c) => c.id === a.class_id)!.name,
+      ),
+    );
   },
   async pascal_voc({ zip, root, items }) {
     const parser = new XMLParser({ isArray: (name) => name === 'object' });
