@@ -4,8 +4,8 @@ import { classIndices, classLine, classesByAscendingId } from './common/class-li
 import { itemStem, placedObjects } from './common/items';
 import { firstPartOnly } from './common/merge';
 import { subsetName, trainerSplits } from './common/trainer-splits';
-import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 import { toYoloRow, YOLO_DECIMALS } from './common/yolo-rows';
+import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 
 /*
  * The layout Ultralytics trains on as is (`yolo train data=data.yaml`): images under
