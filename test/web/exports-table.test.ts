@@ -76,7 +76,7 @@ function show(rows: ExportRow[], api: Partial<ApiClient> = {}) {
   );
   const row = (id: string) =>
     within(view.container.querySelector<HTMLElement>(`tbody[data-export-id="${id}"]`)!);
-  return { view, exports, row, ui: within(view.container) };
+  return { view, exports, row, ui: within(view.container as HTMLElement) };
 }
 
 afterEach(cleanup);

@@ -37,7 +37,11 @@ function show(tasks: ProjectTasks | null = project) {
   const onExport = vi.fn();
   const view = render(h(TasksView, { tasks, onExport }));
   const section = (heading: string) =>
-    within(within(view.container).getByRole('heading', { name: heading }).closest('section')!);
+    within(
+      within(view.container as HTMLElement)
+        .getByRole('heading', { name: heading })
+        .closest<HTMLElement>('section')!,
+    );
   return { view, onExport, section };
 }
 
@@ -70,7 +74,7 @@ describe('the catalogues', () => {
 describe('the action menu', () => {
   it('opens the dialog on the task or the dataset of its row', () => {
     const { view, onExport } = show();
-    const ui = within(view.container);
+    const ui = within(view.container as HTMLElement);
     fireEvent.click(ui.getByLabelText('Actions for task Signs'));
     fireEvent.click(ui.getByRole('menuitem', { name: 'Export…' }));
     fireEvent.click(ui.getByLabelText('Actions for dataset Lone'));
@@ -83,7 +87,7 @@ describe('the action menu', () => {
 
   it('opens on its first item with ArrowDown, and Escape closes it onto its button', () => {
     const { view } = show();
-    const ui = within(view.container);
+    const ui = within(view.container as HTMLElement);
     const button = ui.getByLabelText('Actions for task Objects');
     fireEvent.keyDown(button, { key: 'ArrowDown' });
     expect(button.getAttribute('aria-expanded')).toBe('true');
@@ -100,7 +104,7 @@ describe('the action menu', () => {
 
   it('closes on a click elsewhere', () => {
     const { view } = show();
-    const ui = within(view.container);
+    const ui = within(view.container as HTMLElement);
     fireEvent.click(ui.getByLabelText('Actions for task Objects'));
     expect(ui.getByRole('menu')).toBeTruthy();
     fireEvent.mouseDown(document.body);
@@ -116,7 +120,7 @@ describe('a menu of several items', () => {
       onSelect: () => chosen.push(label),
     }));
     const view = render(h(ActionMenu, { label: 'Actions for it', items }));
-    const ui = within(view.container);
+    const ui = within(view.container as HTMLElement);
     fireEvent.keyDown(ui.getByRole('button'), { key: 'ArrowDown' });
     const focusAfter = (key: string) => {
       fireEvent.keyDown(ui.getByRole('menu'), { key });
@@ -135,5 +139,7 @@ describe('a menu of several items', () => {
 
 it('says the tasks are loading until they are there', () => {
   const { view } = show(null);
-  expect(within(view.container).getByRole('status').textContent).toBe('Loading tasks…');
+  expect(within(view.container as HTMLElement).getByRole('status').textContent).toBe(
+    'Loading tasks…',
+  );
 });
