@@ -18,6 +18,7 @@ import { RecordStore, recordKeys, type ExportRecord } from '../exports/record';
 import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
 import { safeName } from '../names';
+import { buildManifest } from './manifest';
 import { readPlan } from './plan';
 import { readZipSecrets } from './secret';
 import { streamSegment, type SegmentEntries } from './segment-writer';
@@ -30,9 +31,6 @@ import {
   type Plan,
   type ShardStats,
 } from './work';
-import { PACKAGE } from '../version';
-
-export const GENERATOR = PACKAGE;
 
 /** Segment indexes read ahead of the one being read: each a GET, 20 ms or more on S3. */
 const INDEX_READ_AHEAD = 8;
@@ -304,39 +302,4 @@ async function finishExport(
   // rule (and goes with a DELETE of the export), it does not turn the export into a failure.
   await deletePrefix(deps.s3, deps.exportBucket, workKeys.root(record.id)).catch(() => undefined);
   return finished;
-}
-
-/** manifest.json (DESIGN §7.10): what was exported, with counts per dataset and per subset. */
-export function buildManifest(plan: Plan, record: ExportRecord, stats: ShardStats[]) {
-  const count = (filter: (shard: Plan['shards'][number]) => boolean) => {
-    let items = 0;
-    let annotations = 0;
-    for (const s of stats) {
-      if (!filter(plan.shards[s.index]!)) continue;
-      items += s.items;
-      annotations += s.annotations;
-    }
-    return { items, annotations };
-  };
-  return {
-    id: plan.exportId,
-    name: plan.exportName,
-    project: plan.projectId,
-    task: plan.task ? { id: plan.task.id, name: plan.task.name, type: plan.task.type } : null,
-    format: plan.format,
-    maskKind: plan.maskKind,
-    type: plan.type,
-    created_at: plan.createdAt,
-    encryption: record.encryption ? { method: record.encryption } : null,
-    datasets: plan.datasets.map(({ dataset, folder }) => ({
-      id: dataset.id,
-      name: dataset.name,
-      folder,
-      ...count((s) => s.datasetId === dataset.id),
-    })),
-    subsets: plan.subsets?.map((name) => ({ name, ...count((s) => s.subset === name) })) ?? null,
-    totals: count(() => true),
-    warnings: stats.flatMap((s) => s.warnings),
-    generator: GENERATOR,
-  };
 }
