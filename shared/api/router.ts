@@ -64,7 +64,10 @@ type RouteHandler = (
 
 const ok = (body: unknown): ApiResult => ({ statusCode: 200, body });
 
-/** A route under `/projects/{projectId}`: the id must be safe and the caller allowed in the project. */
+/**
+ * A route under `/projects/{projectId}`: the id must be a safe segment and the caller allowed in
+ * the project.
+ */
 function inProject(
   handle: (
     deps: ApiDeps,
@@ -81,7 +84,7 @@ function inProject(
   };
 }
 
-/** A route under `/projects/{projectId}/exports/{exportId}`: a malformed export id names nothing. */
+/** A route under `/projects/{projectId}/exports/{exportId}`: a malformed id names nothing. */
 function inExport(
   handle: (
     deps: ApiDeps,

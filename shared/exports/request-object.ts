@@ -209,7 +209,7 @@ async function startRequested(deps: StartDeps, request: RequestObject): Promise<
   };
 }
 
-/** REJECTED for a request that cannot be started as it is; ERROR for a failure of S3 or Step Functions. */
+/** REJECTED: the request cannot be started as it is; ERROR: S3 or Step Functions failed. */
 function refusal(request: RequestObject, error: unknown): RequestStatus {
   const reason = rejection(error);
   return {
@@ -221,7 +221,7 @@ function refusal(request: RequestObject, error: unknown): RequestStatus {
   };
 }
 
-/** Leaves no password in an accepted or rejected request object; its status says if it is deleted. */
+/** Leaves no password in an accepted or rejected request object; the status says if it went. */
 async function removePasswordOf(
   deps: StartDeps,
   request: RequestObject,

@@ -65,7 +65,10 @@ export async function startExport(
   return record;
 }
 
-/** The project and task a request names, read from the store (NotFoundError when missing), and its format checked against the task. */
+/**
+ * The project and task a request names, read from the store (NotFoundError when missing), with
+ * the format checked against the task.
+ */
 async function resolveScope(
   deps: StartDeps,
   projectId: string,
