@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS, buildSampleProject } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
-import { ApiClient, ApiError } from '../../cli/client';
+import { ApiClient } from '../../cli/client';
 import type { ExportRow, ExportView } from '../../shared/exports/table';
 import { recordKeys } from '../../shared/exports/record';
+import { failure, subsets } from '../helpers/api';
 import { openZip } from '../helpers/zip';
 
 const P = SAMPLE_PROJECT_ID;
@@ -38,16 +39,6 @@ async function watch(id: string): Promise<{ final: ExportView; seen: ExportView[
     if (view.status === 'SUCCEEDED' || view.status === 'FAILED') return { final: view, seen };
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** The ApiError a call fails with. */
-async function failure(call: Promise<unknown>): Promise<ApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 async function downloaded(view: ExportView): Promise<Uint8Array> {
@@ -81,10 +72,7 @@ describe('the REST API over HTTP on the local stack', () => {
       taskId: SAMPLE_TASK_IDS.objectDetection,
       format: 'yolo_darknet',
       split: {
-        subsets: [
-          { name: 'train', percent: 75 },
-          { name: 'val', percent: 25 },
-        ],
+        subsets: subsets({ train: 75, val: 25 }),
         seed: 7,
       },
       password: 'correct horse',

@@ -3,13 +3,14 @@ import { ValidationError } from '../../shared/errors';
 import { FORMAT_IDS } from '../../shared/formats/index';
 import type { MaskKind } from '../../shared/formats/types';
 import {
-  exportRequestSchema,
   validateRequest,
+  type exportRequestSchema,
   type Encryption,
   type ExportRequest,
   type ExportType,
 } from '../../shared/exports/request';
 import type { Split } from '../../shared/split/index';
+import { subsets } from '../helpers/api';
 
 const problems = (body: unknown): string[] => {
   try {
@@ -20,10 +21,6 @@ const problems = (body: unknown): string[] => {
   }
   return [];
 };
-
-/** `{ train: 80, val: 20 }` → the subsets of a split. */
-const subsets = (percents: Record<string, number>) =>
-  Object.entries(percents).map(([name, percent]) => ({ name, percent }));
 
 describe('export request validation', () => {
   it('accepts a request with every field of its type', () => {

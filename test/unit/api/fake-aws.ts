@@ -17,7 +17,9 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { SampleProject } from '../../../local/sample';
 import type { ApiDeps } from '../../../shared/api/router';
+import { StoreWriter } from '../../../shared/store/writer';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
@@ -51,6 +53,24 @@ function s3Error(name: string, status: number): S3ServiceException {
     $metadata: { httpStatusCode: status },
     message: name,
   });
+}
+
+/** An error as an AWS service answers it: its name, HTTP status and message. */
+export function awsError(name: string, status: number, message: string = name): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+/**
+ * Writes a project to the data bucket: the project, its datasets and its tasks. Returns how many
+ * objects that put, for tests that count the writes that follow.
+ */
+export async function storeProject(aws: FakeAws, sample: SampleProject): Promise<number> {
+  const before = aws.s3Mock.commandCalls(PutObjectCommand).length;
+  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, sample.project.id);
+  await writer.project(sample.project);
+  for (const { dataset } of sample.datasets) await writer.dataset(dataset);
+  for (const { task } of sample.tasks) await writer.task(task);
+  return aws.s3Mock.commandCalls(PutObjectCommand).length - before;
 }
 
 const etagOf = (body: Buffer) => JSON.stringify(createHash('md5').update(body).digest('hex'));

@@ -8,10 +8,9 @@ import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { formatTable } from '../../../shared/formats/index';
 import { safeName } from '../../../shared/names';
 import { workKeys } from '../../../shared/pipeline/work';
-import { StoreWriter } from '../../../shared/store/writer';
 import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
-import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
+import { awsError, BUCKETS, fakeAws, storeProject, type FakeAws } from './fake-aws';
 
 const P = SAMPLE_PROJECT_ID;
 const OD = SAMPLE_TASK_IDS.objectDetection;
@@ -25,10 +24,7 @@ const sample = buildSampleProject();
 beforeEach(async () => {
   aws = fakeAws();
   handler = createApiHandler(() => aws.deps);
-  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, P);
-  await writer.project(sample.project);
-  for (const { dataset } of sample.datasets) await writer.dataset(dataset);
-  for (const { task } of sample.tasks) await writer.task(task);
+  await storeProject(aws, sample);
 });
 
 interface Call {
@@ -724,6 +720,9 @@ describe('cognito:groups claims that must grant nothing', () => {
 });
 
 describe('export names and passwords', () => {
+  const postNamed = (name: string) =>
+    call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+
   it.each([
     ['U+202E right-to-left override', 'invoice\u202egpj.zip'],
     ['U+202A left-to-right embedding', 'a\u202ab'],
@@ -734,22 +733,19 @@ describe('export names and passwords', () => {
     ['U+0085 next line', 'a\u0085b'],
     ['a newline', 'a\nb'],
   ])('answers 400 to a name holding %s', async (_, name) => {
-    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+    const response = await postNamed(name);
     expect(response.status).toBe(400);
     expect(response.body!.error.details).toEqual([
       expect.stringMatching(/^name contains U\+[0-9A-F]{4}: control characters, bidirectional/),
     ]);
   });
 
-  it.each([
-    ['emoji', 'train 🚀 set'],
-    ['CJK', '训练集'],
-    ['right-to-left text with a mark', 'ייצוא\u200f 2026'],
-    ['a family emoji (joiners)', '👨‍👩‍👧 exports'],
-  ])('accepts a name in %s', async (_, name) => {
-    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
-    expect(response.status).toBe(202);
-    expect(response.body!.name).toBe(name);
+  it('accepts names in emoji, CJK, right-to-left text with a mark, and emoji with joiners', async () => {
+    for (const name of ['train 🚀 set', '训练集', 'ייצוא\u200f 2026', '👨‍👩‍👧 exports']) {
+      const response = await postNamed(name);
+      expect(response.status, name).toBe(202);
+      expect(response.body!.name).toBe(name);
+    }
   });
 
   it('caps AES passwords at 99 characters, saying why, and lets ZipCrypto keep 128', async () => {
@@ -801,6 +797,9 @@ describe('export names and passwords', () => {
 });
 
 describe('dateRange', () => {
+  const postFrom = (from: string) =>
+    call('POST', `/projects/${P}/exports`, { body: { ...odRequest, dateRange: { from } } });
+
   it.each([
     '1',
     'March 7, 2026',
@@ -816,9 +815,7 @@ describe('dateRange', () => {
     '2026-03-07T12:00:00+25:00',
     '20260307T120000Z',
   ])('answers 400 to %j, which is no ISO-8601 date-time with a time zone', async (from) => {
-    const response = await call('POST', `/projects/${P}/exports`, {
-      body: { ...odRequest, dateRange: { from } },
-    });
+    const response = await postFrom(from);
     expect(response.status).toBe(400);
     expect(response.body!.error.details).toEqual([
       `dateRange.from ${JSON.stringify(from)} is not an ISO-8601 date-time with a time zone (2026-03-07T00:00:00Z, 2026-03-07T09:30:00+01:00)`,
@@ -830,12 +827,7 @@ describe('dateRange', () => {
     '2026-03-07T12:00Z',
     '2026-03-07T12:00:00.123456+05:30',
     '2026-12-31T23:59:59-12:00',
-  ])('accepts %j', async (from) => {
-    const response = await call('POST', `/projects/${P}/exports`, {
-      body: { ...odRequest, dateRange: { from } },
-    });
-    expect(response.status).toBe(202);
-  });
+  ])('accepts %j', async (from) => expect((await postFrom(from)).status).toBe(202));
 });
 
 describe('failures of S3 and Step Functions', () => {
@@ -853,12 +845,9 @@ describe('failures of S3 and Step Functions', () => {
 
   it('answers 500 with a request id when S3 fails reading a record', async () => {
     storeRecord(record(ID1));
-    aws.s3Mock.on(GetObjectCommand).rejects(
-      Object.assign(new Error('We encountered an internal error at export-bucket'), {
-        name: 'InternalError',
-        $metadata: { httpStatusCode: 500 },
-      }),
-    );
+    aws.s3Mock
+      .on(GetObjectCommand)
+      .rejects(awsError('InternalError', 500, 'We encountered an internal error at export-bucket'));
     expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
       'export-bucket',
       'internal error at',
@@ -866,33 +855,24 @@ describe('failures of S3 and Step Functions', () => {
   });
 
   it('answers 500 when S3 denies a listing', async () => {
-    aws.s3Mock.on(ListObjectsV2Command).rejects(
-      Object.assign(new Error('Access Denied for arn:aws:iam::123456789012:role/x'), {
-        name: 'AccessDenied',
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
+    aws.s3Mock
+      .on(ListObjectsV2Command)
+      .rejects(awsError('AccessDenied', 403, 'Access Denied for arn:aws:iam::123456789012:role/x'));
     expectInternal(await call('GET', `/projects/${P}/exports`), ['arn:aws', 'AccessDenied']);
   });
 
   it('answers 500 when S3 fails writing the record, and starts nothing', async () => {
-    aws.s3Mock.on(PutObjectCommand).rejects(
-      Object.assign(new Error('slow down'), {
-        name: 'SlowDown',
-        $metadata: { httpStatusCode: 503 },
-      }),
-    );
+    aws.s3Mock.on(PutObjectCommand).rejects(awsError('SlowDown', 503, 'slow down'));
     expectInternal(await call('POST', `/projects/${P}/exports`, { body: odRequest }), ['SlowDown']);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('answers 500 when StartExecution fails, and the record says FAILED instead of QUEUED', async () => {
-    aws.sfnMock.on(StartExecutionCommand).rejects(
-      Object.assign(new Error('State machine arn:aws:states:secret is throttled'), {
-        name: 'ThrottlingException',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
+    aws.sfnMock
+      .on(StartExecutionCommand)
+      .rejects(
+        awsError('ThrottlingException', 400, 'State machine arn:aws:states:secret is throttled'),
+      );
     expectInternal(
       await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, password: 'pw' } }),
       ['arn:aws', 'Throttling'],
@@ -905,12 +885,15 @@ describe('failures of S3 and Step Functions', () => {
 
   it('answers 500 when DescribeExecution fails', async () => {
     storeRecord(record(ID1, { status: 'RUNNING', archive: null }));
-    aws.sfnMock.on(DescribeExecutionCommand).rejects(
-      Object.assign(new Error('User arn:aws:sts::1:assumed-role is not authorized'), {
-        name: 'AccessDeniedException',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
+    aws.sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          400,
+          'User arn:aws:sts::1:assumed-role is not authorized',
+        ),
+      );
     expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
       'arn:aws',
       'not authorized',

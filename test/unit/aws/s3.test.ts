@@ -12,6 +12,8 @@ import { TransientError } from '../../../shared/errors';
 import { BUCKETS, fakeAws, type FakeAws } from '../api/fake-aws';
 
 const B = BUCKETS.exports;
+/** The keys under `a/`: three objects and three folders, one with two keys. */
+const UNDER_A = ['a/1', 'a/2', 'a/3', 'a/4/x', 'a/5/y', 'a/5/z', 'a/6/w'];
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -24,22 +26,13 @@ let aws: FakeAws;
 beforeEach(() => {
   // Pages of two: every listing below spans several.
   aws = fakeAws({ listPageSize: 2 });
-  for (const key of ['a/1', 'a/2', 'a/3', 'a/4/x', 'a/5/y', 'a/5/z', 'a/6/w', 'b/1'])
-    aws.put(B, key, key);
+  for (const key of [...UNDER_A, 'b/1']) aws.put(B, key, key);
 });
 
 describe('S3 listings', () => {
   it('lists every key under a prefix across pages, in order', async () => {
     const keys = await collect(listKeys(aws.deps.s3, B, 'a/'));
-    expect(keys.map((k) => k.key)).toEqual([
-      'a/1',
-      'a/2',
-      'a/3',
-      'a/4/x',
-      'a/5/y',
-      'a/5/z',
-      'a/6/w',
-    ]);
+    expect(keys.map((k) => k.key)).toEqual(UNDER_A);
     expect(aws.s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(4);
   });
 
