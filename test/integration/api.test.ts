@@ -62,9 +62,10 @@ async function statusOf(name: string): Promise<Record<string, any>> {
 
 const odDatasets = sample.datasets.filter((d) => d.dataset.media === 'image');
 
-describe('the REST API over HTTP on the local stack', () => {
-  let created: ExportView;
+/** The export the REST API tests below create, list, replay and delete in turn. */
+let created: ExportView;
 
+describe('the REST API over HTTP on the local stack', () => {
   it('creates an export, whose progress rises to 100%, and serves its archive through a presigned URL', async () => {
     created = await api.create(P, {
       name: 'api test',
@@ -128,7 +129,9 @@ describe('the REST API over HTTP on the local stack', () => {
     });
     expect((next.items[0] as ExportRow).download_url).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
+});
 
+describe('the REST API over HTTP on the local stack: replays, refusals and deletes', () => {
   it('gives back the same export for a repeated Idempotency-Key', async () => {
     const body = { type: 'annotations', taskId: SAMPLE_TASK_IDS.classification, format: 'csv' };
     const first = await api.create(P, body, 'nightly-2026-03-01');
@@ -213,7 +216,9 @@ describe('S3 request objects on the local stack', () => {
     });
     expect(JSON.stringify(ended)).not.toContain('from a pipeline');
   });
+});
 
+describe('S3 request objects on the local stack: bad requests', () => {
   it('answers a bad request object with a status object listing its problems', async () => {
     await service.stack.s3.send(
       new PutObjectCommand({

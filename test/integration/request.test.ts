@@ -60,7 +60,9 @@ describe('export requests (DESIGN §5)', () => {
     expect(manifest.datasets.map((d: { id: string }) => d.id)).toEqual(['parks']);
     expect(zip.names.some((n) => n.includes('Streets'))).toBe(false);
   });
+});
 
+describe('export requests (DESIGN §5): date ranges', () => {
   it('dateRange keeps items whose latest annotation falls in [from, to)', async () => {
     // Sample annotations of item i are updated on day i of 2026 (hours 1-4).
     const { zip } = await exported({
@@ -88,7 +90,9 @@ describe('export requests (DESIGN §5)', () => {
       'datasets/Streets_ day_night/streets_010.png',
     ]);
   });
+});
 
+describe('export requests (DESIGN §5): names and refusals', () => {
   it('names the export {project}-{task}-{format}-{yyyyMMdd-HHmm} unless named', async () => {
     const deps = { ...stack.startDeps(), now: () => new Date('2026-03-04T05:06:07Z') };
     const generated = await startExport(deps, SAMPLE_PROJECT_ID, {

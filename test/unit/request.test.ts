@@ -73,7 +73,9 @@ describe('export request validation', () => {
       'maskKind is only allowed with the masks format',
     ]);
   });
+});
 
+describe('export request validation: rules between fields', () => {
   it('checks the rules between fields', () => {
     expect(problems({ type: 'annotations', maskKind: 'instance', encryption: 'aes256' })).toEqual([
       'taskId is required for type annotations',

@@ -217,7 +217,9 @@ describe('POST /projects/{projectId}/exports', () => {
     expect(aws.text(BUCKETS.exports, recordKeys.record(P, id))).not.toContain('open sesame');
     expect(JSON.stringify(response.body)).not.toContain('open sesame');
   });
+});
 
+describe('POST /projects/{projectId}/exports: refused requests', () => {
   it('answers 400 listing every problem of the request', async () => {
     const response = await call('POST', `/projects/${P}/exports`, {
       body: {
@@ -265,7 +267,9 @@ describe('POST /projects/{projectId}/exports', () => {
     expect(response.status).toBe(404);
     expect(response.body!.error.message).toMatch(/missing-task/);
   });
+});
 
+describe('POST /projects/{projectId}/exports: bodies', () => {
   it('answers 400 to malformed JSON and to a missing body', async () => {
     const malformed = await call('POST', `/projects/${P}/exports`, { rawBody: '{"type": "both",' });
     expect(malformed.status).toBe(400);
@@ -293,13 +297,14 @@ describe('POST /projects/{projectId}/exports', () => {
   });
 });
 
-describe('Idempotency-Key', () => {
-  const post = (body: unknown, key = 'key-1') =>
-    call('POST', `/projects/${P}/exports`, { body, headers: { 'Idempotency-Key': key } });
+/** A POST of an export under an Idempotency-Key. */
+const postWithKey = (body: unknown, key = 'key-1') =>
+  call('POST', `/projects/${P}/exports`, { body, headers: { 'Idempotency-Key': key } });
 
+describe('Idempotency-Key', () => {
   it('gives back the same export for the same key and body, whatever its key order', async () => {
-    const first = await post({ ...odRequest, password: 'pw' });
-    const again = await post({ password: 'pw', format: 'coco', taskId: OD, type: 'both' });
+    const first = await postWithKey({ ...odRequest, password: 'pw' });
+    const again = await postWithKey({ password: 'pw', format: 'coco', taskId: OD, type: 'both' });
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body!.id).toBe(first.body!.id);
@@ -312,24 +317,24 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 409 for the same key with another body or another password', async () => {
-    await post({ ...odRequest, password: 'pw' });
-    const other = await post({ ...odRequest, format: 'csv', password: 'pw' });
+    await postWithKey({ ...odRequest, password: 'pw' });
+    const other = await postWithKey({ ...odRequest, format: 'csv', password: 'pw' });
     expect(other.status).toBe(409);
     expect(other.body!.error.code).toBe('ConflictError');
-    expect((await post({ ...odRequest, password: 'other' })).status).toBe(409);
-    expect((await post(odRequest)).status).toBe(409);
+    expect((await postWithKey({ ...odRequest, password: 'other' })).status).toBe(409);
+    expect((await postWithKey(odRequest)).status).toBe(409);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
   it('keys are separate: another key starts another export', async () => {
-    const a = await post(odRequest, 'a');
-    const b = await post(odRequest, 'b');
+    const a = await postWithKey(odRequest, 'a');
+    const b = await postWithKey(odRequest, 'b');
     expect(a.body!.id).not.toBe(b.body!.id);
   });
 
   it('makes one export of 20 concurrent first uses of a key: 202 with its id, or 409', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => post({ ...odRequest, password: 'pw' }, 'nightly')),
+      Array.from({ length: 20 }, () => postWithKey({ ...odRequest, password: 'pw' }, 'nightly')),
     );
     const statuses = responses.map((r) => r.status);
     expect(
@@ -341,9 +346,11 @@ describe('Idempotency-Key', () => {
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
     expect(aws.keys(BUCKETS.exports, 'secrets/')).toHaveLength(1);
   });
+});
 
+describe('Idempotency-Key: keys whose export is gone or never started', () => {
   it('restarts a key whose export was deleted once only, however many requests race for it', async () => {
-    const first = await post(odRequest, 'again');
+    const first = await postWithKey(odRequest, 'again');
     aws.executions.set(first.body!.id, { name: first.body!.id, input: '{}', status: 'ABORTED' });
     expect((await call('DELETE', `/projects/${P}/exports/${first.body!.id}`)).status).toBe(204);
     // The entry is stale once its export has gone and it is older than the in-flight window.
@@ -354,7 +361,9 @@ describe('Idempotency-Key', () => {
       entryKey!,
       JSON.stringify({ ...entry, created_at: '2026-01-01T00:00:00.000Z' }),
     );
-    const responses = await Promise.all(Array.from({ length: 10 }, () => post(odRequest, 'again')));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => postWithKey(odRequest, 'again')),
+    );
     const ids = new Set(responses.filter((r) => r.status === 202).map((r) => r.body!.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).not.toBe(first.body!.id);
@@ -362,9 +371,9 @@ describe('Idempotency-Key', () => {
   });
 
   it('releases the key when the export could not start, so the corrected request may reuse it', async () => {
-    const missing = await post({ ...odRequest, taskId: 'missing-task' });
+    const missing = await postWithKey({ ...odRequest, taskId: 'missing-task' });
     expect(missing.status).toBe(404);
-    const fixed = await post(odRequest);
+    const fixed = await postWithKey(odRequest);
     expect(fixed.status).toBe(202);
     expect(fixed.headers['idempotent-replayed']).toBeUndefined();
   });
@@ -425,7 +434,9 @@ describe('GET /projects/{projectId}/exports', () => {
     expect(body!.items[0]).toMatchObject({ status: 'RUNNING', progress: { done: 3, total: 4 } });
     expect(body!.items[0].download_url).toBeUndefined();
   });
+});
 
+describe('GET /projects/{projectId}/exports: exports their execution ended', () => {
   it.each([
     ['TIMED_OUT', 'ExecutionTimedOut'],
     ['ABORTED', 'ExecutionAborted'],
@@ -486,7 +497,9 @@ describe('GET /projects/{projectId}/exports', () => {
     expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
     expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(204);
   });
+});
 
+describe('GET /projects/{projectId}/exports: missing projects and unreadable rows', () => {
   it('answers 404 for a project that does not exist, like POST', async () => {
     const response = await call('GET', '/projects/nowhere/exports', { groups: 'admin' });
     expect(response.status).toBe(404);
@@ -548,7 +561,9 @@ describe('GET /projects/{projectId}/exports', () => {
       expect((await call('GET', `/projects/${P}/exports`)).body!.items).toHaveLength(2);
     },
   );
+});
 
+describe('GET /projects/{projectId}/exports: deleting unreadable rows, paging parameters', () => {
   it('refuses to delete an unreadable row while its execution runs', async () => {
     aws.put(BUCKETS.exports, recordKeys.record(P, ID2), '{"id":');
     aws.executions.set(ID2, { name: ID2, input: '{}', status: 'RUNNING' });
@@ -608,23 +623,23 @@ describe('routing', () => {
   });
 });
 
-describe('ids that become parts of S3 keys (DESIGN §15)', () => {
-  const UNSAFE_IDS = [
-    '..',
-    '.',
-    '../../other/tasks/t',
-    'a/b',
-    'a\\b',
-    'a..b',
-    'nul\u0000here',
-    'tab\there',
-    'next\u0085line',
-    'del\u007f',
-    'over\u202eride',
-    'zero\u200bwidth',
-    'line\u2028separator',
-  ];
+const UNSAFE_IDS = [
+  '..',
+  '.',
+  '../../other/tasks/t',
+  'a/b',
+  'a\\b',
+  'a..b',
+  'nul\u0000here',
+  'tab\there',
+  'next\u0085line',
+  'del\u007f',
+  'over\u202eride',
+  'zero\u200bwidth',
+  'line\u2028separator',
+];
 
+describe('ids that become parts of S3 keys (DESIGN §15)', () => {
   it.each(UNSAFE_IDS.map((id) => [JSON.stringify(id), id]))(
     'answers 400 naming taskId %s, and reads no key built from it',
     async (_, taskId) => {
@@ -659,7 +674,9 @@ describe('ids that become parts of S3 keys (DESIGN §15)', () => {
       'datasetIds[3] "c\\\\d" contains "\\"',
     ]);
   });
+});
 
+describe('ids that become parts of S3 keys: path project ids', () => {
   it.each([
     ['%2e%2e', '..'],
     ['a%2Fb', 'a/b'],
@@ -719,7 +736,7 @@ describe('cognito:groups claims that must grant nothing', () => {
   });
 });
 
-describe('export names and passwords', () => {
+describe('export names', () => {
   const postNamed = (name: string) =>
     call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
 
@@ -747,7 +764,9 @@ describe('export names and passwords', () => {
       expect(response.body!.name).toBe(name);
     }
   });
+});
 
+describe('export passwords', () => {
   it('caps AES passwords at 99 characters, saying why, and lets ZipCrypto keep 128', async () => {
     const post = (password: string, encryption?: string) =>
       call('POST', `/projects/${P}/exports`, {
@@ -830,15 +849,15 @@ describe('dateRange', () => {
   ])('accepts %j', async (from) => expect((await postFrom(from)).status).toBe(202));
 });
 
-describe('failures of S3 and Step Functions', () => {
-  const expectInternal = (response: Awaited<ReturnType<typeof call>>, leaked: string[]) => {
-    expect(response.status).toBe(500);
-    expect(response.body!.error.code).toBe('InternalError');
-    expect(response.body!.error.details).toEqual({ requestId: 'gateway-request-1' });
-    expect(response.body!.error.message).toContain('gateway-request-1');
-    for (const text of leaked) expect(JSON.stringify(response.body)).not.toContain(text);
-  };
+const expectInternal = (response: Awaited<ReturnType<typeof call>>, leaked: string[]) => {
+  expect(response.status).toBe(500);
+  expect(response.body!.error.code).toBe('InternalError');
+  expect(response.body!.error.details).toEqual({ requestId: 'gateway-request-1' });
+  expect(response.body!.error.message).toContain('gateway-request-1');
+  for (const text of leaked) expect(JSON.stringify(response.body)).not.toContain(text);
+};
 
+describe('failures of S3 and Step Functions', () => {
   beforeEach(() => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
   });
@@ -899,7 +918,9 @@ describe('failures of S3 and Step Functions', () => {
       'not authorized',
     ]);
   });
+});
 
+describe('failures of S3 and Step Functions: logs', () => {
   it('logs the internals it does not show, without the request body', async () => {
     // The function logs JSON lines (Powertools) to the process's stdout and stderr.
     const lines: string[] = [];

@@ -93,7 +93,9 @@ describe('S3 request objects', () => {
     await run(created(key, '0062E99A88DC407470'));
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
+});
 
+describe('S3 request objects: problems of a bad request', () => {
   it('lists every problem of a bad request in the status object, and removes its password', async () => {
     const key = `requests/${P}/bad.json`;
     aws.put(
@@ -121,7 +123,9 @@ describe('S3 request objects', () => {
       'maskKind is required with the masks format',
     ]);
   });
+});
 
+describe('S3 request objects: refusals, and deliveries that start nothing new', () => {
   it('rejects malformed JSON and an unknown task', async () => {
     aws.put(BUCKETS.data, `requests/${P}/broken.json`, '{"type":');
     await run(created(`requests/${P}/broken.json`));
@@ -236,7 +240,9 @@ describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
       );
     },
   );
+});
 
+describe('S3 request objects: status objects of earlier invocations', () => {
   it('tolerates an unreadable status object from an earlier invocation', async () => {
     const key = `requests/${P}/again.json`;
     putRequest(key);
