@@ -5,9 +5,8 @@ import { callerFromClaims } from '../../shared/api/auth';
 import { parseJsonBody } from '../../shared/api/body';
 import { errorResponse } from '../../shared/api/errors';
 import { routeApiRequest, type ApiDeps } from '../../shared/api/router';
-import { announceDeps } from '../../shared/aws/deps';
+import { announceDeps, startDeps } from '../../shared/aws/deps';
 import { announceEnd } from '../../shared/exports/announce';
-import { startDepsFromEnv } from '../../shared/exports/deps';
 import { errorFields, observeApi } from '../../shared/observability/middleware';
 import { logger } from '../../shared/observability/index';
 
@@ -61,6 +60,6 @@ export function createApiHandler(deps: () => ApiDeps) {
 }
 
 export const handler = createApiHandler(() => ({
-  ...startDepsFromEnv(),
+  ...startDeps(),
   announce: (record) => announceEnd(announceDeps(), record),
 }));

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { startDepsFromEnv } from '../../shared/exports/deps';
+import { startDeps } from '../../shared/aws/deps';
 import { handleRequestObject } from '../../shared/exports/request-object';
 import type { StartDeps } from '../../shared/exports/start';
 import { addCorrelation, observeRequestObjects } from '../../shared/observability/middleware';
@@ -32,4 +32,4 @@ export function createS3RequestHandler(deps: () => StartDeps) {
   }).use(observeRequestObjects());
 }
 
-export const handler = createS3RequestHandler(startDepsFromEnv);
+export const handler = createS3RequestHandler(startDeps);

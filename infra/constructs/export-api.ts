@@ -5,7 +5,6 @@ import {
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
   EndpointType,
-  type IResource,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -21,6 +20,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import {
+  pathParameterNames,
+  ROUTE_METHODS,
+  ROUTES,
+  type MethodInputs,
+  type RouteName,
+} from '../../shared/api/routes';
 
 export interface ExportApiProps {
   handler: IFunction;
@@ -36,6 +42,27 @@ export interface ExportApiProps {
 export const API_STAGE = 'v1';
 
 /**
+ * Who called what and how it went, including the Cognito user and why a request was refused
+ * before reaching the function; never headers or bodies.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: AccessLogField.contextRequestId(),
+    time: AccessLogField.contextRequestTime(),
+    ip: AccessLogField.contextIdentitySourceIp(),
+    user: AccessLogField.contextAuthorizerClaims('sub'),
+    method: AccessLogField.contextHttpMethod(),
+    resource: AccessLogField.contextResourcePath(),
+    path: AccessLogField.contextPath(),
+    status: AccessLogField.contextStatus(),
+    error: AccessLogField.contextErrorResponseType(),
+    latencyMs: AccessLogField.contextResponseLatency(),
+    integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
+    bytes: AccessLogField.contextResponseLength(),
+  }),
+);
+
+/**
  * The REST API of DESIGN §12. Every method goes through the Cognito authorizer to the api
  * function (Lambda proxy); the function checks the caller's groups against the project and
  * validates bodies in full, so the gateway only rejects what can never be a request.
@@ -45,18 +72,23 @@ export class ExportApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportApiProps) {
     super(scope, id);
+    this.api = this.restApi(props);
+    this.addErrorResponses();
+    this.addRoutes(props.handler);
+    this.protect(props.webAclArn);
+  }
+
+  private restApi(props: ExportApiProps): RestApi {
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
-
     const authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       cognitoUserPools: [props.userPool],
       identitySource: 'method.request.header.Authorization',
       resultsCacheTtl: Duration.minutes(5),
     });
-
-    this.api = new RestApi(this, 'Api', {
+    const api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-api`,
       description: 'annotation-export: create, list, download and delete exports',
       endpointTypes: [EndpointType.REGIONAL],
@@ -66,46 +98,30 @@ export class ExportApi extends Construct {
       deployOptions: {
         stageName: API_STAGE,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        // Who called what and how it went, including the Cognito user and why a request was
-        // refused before reaching the function; never headers or bodies.
-        accessLogFormat: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: AccessLogField.contextRequestId(),
-            time: AccessLogField.contextRequestTime(),
-            ip: AccessLogField.contextIdentitySourceIp(),
-            user: AccessLogField.contextAuthorizerClaims('sub'),
-            method: AccessLogField.contextHttpMethod(),
-            resource: AccessLogField.contextResourcePath(),
-            path: AccessLogField.contextPath(),
-            status: AccessLogField.contextStatus(),
-            error: AccessLogField.contextErrorResponseType(),
-            latencyMs: AccessLogField.contextResponseLatency(),
-            integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
-            bytes: AccessLogField.contextResponseLength(),
-          }),
-        ),
+        accessLogFormat: ACCESS_LOG_FORMAT,
         loggingLevel: MethodLoggingLevel.ERROR,
         // Request bodies carry archive passwords, which must never reach a log (DESIGN §15).
         dataTraceEnabled: false,
         throttlingRateLimit: props.rateLimit,
         throttlingBurstLimit: props.burstLimit,
       },
-      defaultMethodOptions: {
-        authorizer,
-        authorizationType: AuthorizationType.COGNITO,
-      },
+      defaultMethodOptions: { authorizer, authorizationType: AuthorizationType.COGNITO },
     });
-
     if (props.cloudWatchRole) {
-      Validations.of(this.api).acknowledge({
+      Validations.of(api).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason:
           'API Gateway execution logging needs this account-wide role; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for it and keeps it current.',
       });
     }
+    return api;
+  }
 
-    // Errors raised by the gateway itself (no token, throttled, bad body) answer in the same
-    // shape as the function's errors, so that clients have one error format to read.
+  /**
+   * Errors raised by the gateway itself (no token, throttled, bad body) answer in the same shape
+   * as the function's errors, so that clients have one error format to read.
+   */
+  private addErrorResponses(): void {
     for (const type of [ResponseType.DEFAULT_4XX, ResponseType.DEFAULT_5XX]) {
       this.api.addGatewayResponse(`${type.responseType}Response`, {
         type,
@@ -116,7 +132,13 @@ export class ExportApi extends Construct {
         },
       });
     }
+  }
 
+  /**
+   * The route table of shared/api/routes.ts, which the function routes by: a resource for each
+   * route, and a method for each of its methods, all to the api function.
+   */
+  private addRoutes(handler: IFunction): void {
     const validator = new RequestValidator(this, 'Validator', {
       restApi: this.api,
       validateRequestBody: true,
@@ -124,48 +146,28 @@ export class ExportApi extends Construct {
     });
     // The function lists every problem of a request at once (DESIGN §16); a detailed schema
     // here would answer with the first problem only, so the gateway checks the shape alone.
-    const exportRequest = new Model(this, 'ExportRequestModel', {
+    const jsonObject = new Model(this, 'ExportRequestModel', {
       restApi: this.api,
       contentType: 'application/json',
       schema: { type: JsonSchemaType.OBJECT },
     });
+    const integration = new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false });
+    for (const [route, path] of Object.entries(ROUTES) as Array<[RouteName, string]>) {
+      const resource = this.api.root.resourceForPath(path);
+      for (const [method, inputs] of Object.entries(ROUTE_METHODS[route])) {
+        resource.addMethod(method, integration, {
+          requestValidator: validator,
+          ...methodRequest(path, inputs, jsonObject),
+        });
+      }
+    }
+  }
 
-    const integration = new LambdaIntegration(props.handler, {
-      proxy: true,
-      allowTestInvoke: false,
-    });
-    const add = (resource: IResource, method: string, options: MethodOptions = {}): void => {
-      resource.addMethod(method, integration, { requestValidator: validator, ...options });
-    };
-    const projectPath = { 'method.request.path.projectId': true };
-
-    add(this.api.root.addResource('formats'), 'GET');
-    const projects = this.api.root.addResource('projects');
-    add(projects, 'GET');
-    const project = projects.addResource('{projectId}');
-    add(project.addResource('tasks'), 'GET', { requestParameters: projectPath });
-    const exports = project.addResource('exports');
-    add(exports, 'GET', {
-      requestParameters: {
-        ...projectPath,
-        'method.request.querystring.limit': false,
-        'method.request.querystring.cursor': false,
-      },
-    });
-    add(exports, 'POST', {
-      requestParameters: { ...projectPath, 'method.request.header.Idempotency-Key': false },
-      requestModels: { 'application/json': exportRequest },
-    });
-    const oneExport = exports.addResource('{exportId}');
-    const exportPath = { ...projectPath, 'method.request.path.exportId': true };
-    add(oneExport, 'GET', { requestParameters: exportPath });
-    add(oneExport, 'DELETE', { requestParameters: exportPath });
-    add(oneExport.addResource('cancel'), 'POST', { requestParameters: exportPath });
-
-    if (props.webAclArn) {
+  private protect(webAclArn: string | undefined): void {
+    if (webAclArn) {
       new CfnWebACLAssociation(this, 'WebAcl', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: props.webAclArn,
+        webAclArn,
       });
     } else {
       Validations.of(this.api).acknowledge({
@@ -175,4 +177,26 @@ export class ExportApi extends Construct {
       });
     }
   }
+}
+
+/**
+ * What the gateway is told a method takes: its path parameters (required), the query-string
+ * parameters and headers it reads (optional), and for a JSON body the model it must match.
+ */
+function methodRequest(path: string, inputs: MethodInputs, jsonObject: Model): MethodOptions {
+  const parameters: Record<string, boolean> = {
+    ...Object.fromEntries(
+      pathParameterNames(path).map((name) => [`method.request.path.${name}`, true]),
+    ),
+    ...Object.fromEntries(
+      (inputs.query ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+    ),
+    ...Object.fromEntries(
+      (inputs.headers ?? []).map((name) => [`method.request.header.${name}`, false]),
+    ),
+  };
+  return {
+    ...(Object.keys(parameters).length > 0 ? { requestParameters: parameters } : {}),
+    ...(inputs.jsonBody ? { requestModels: { 'application/json': jsonObject } } : {}),
+  };
 }

@@ -10,7 +10,7 @@ import { formatTable } from '../formats/index';
 import { projectIdProblem, segmentProblem } from '../store/segments';
 import { requireIdentity, requireProject, type Caller } from './auth';
 import { callerProjects } from './projects';
-import { matchRoute } from './routes';
+import { matchRoute, type RouteName } from './routes';
 import { projectTasks } from './tasks';
 
 /**
@@ -53,63 +53,103 @@ export interface ApiResult {
  */
 export async function routeApiRequest(deps: ApiDeps, request: ApiRequest): Promise<ApiResult> {
   const { route, params } = matchRoute(request);
-  const method = request.method.toUpperCase();
-  if (route === 'formats') {
+  return ROUTE_HANDLERS[route](deps, { ...request, method: request.method.toUpperCase() }, params);
+}
+
+type RouteHandler = (
+  deps: ApiDeps,
+  request: ApiRequest,
+  params: Record<string, string>,
+) => Promise<ApiResult>;
+
+const ok = (body: unknown): ApiResult => ({ statusCode: 200, body });
+
+/**
+ * A route under `/projects/{projectId}`: the id must be a safe segment and the caller allowed in
+ * the project.
+ */
+function inProject(
+  handle: (
+    deps: ApiDeps,
+    request: ApiRequest,
+    projectId: string,
+    params: Record<string, string>,
+  ) => Promise<ApiResult>,
+): RouteHandler {
+  return (deps, request, params) => {
+    const projectId = params.projectId!;
+    checkPathParameter('projectId', projectId, projectIdProblem(projectId));
+    requireProject(request.caller, projectId);
+    return handle(deps, request, projectId, params);
+  };
+}
+
+/** A route under `/projects/{projectId}/exports/{exportId}`: a malformed id names nothing. */
+function inExport(
+  handle: (
+    deps: ApiDeps,
+    request: ApiRequest,
+    projectId: string,
+    exportId: string,
+  ) => Promise<ApiResult>,
+): RouteHandler {
+  return inProject((deps, request, projectId, params) => {
+    const exportId = params.exportId!;
+    checkPathParameter('exportId', exportId, segmentProblem(exportId));
+    if (!EXPORT_ID_PATTERN.test(exportId))
+      throw new NotFoundError(`export ${JSON.stringify(exportId)} does not exist`);
+    return handle(deps, request, projectId, exportId);
+  });
+}
+
+const ROUTE_HANDLERS: Record<RouteName, RouteHandler> = {
+  formats: async (_deps, request) => {
     requireIdentity(request.caller);
-    return { statusCode: 200, body: { formats: formatTable() } };
-  }
-  if (route === 'projects') {
+    return ok({ formats: formatTable() });
+  },
+  projects: async (deps, request) => {
     requireIdentity(request.caller);
-    return {
-      statusCode: 200,
-      body: await callerProjects(
-        deps.s3,
-        deps.dataBucket,
-        request.caller,
-        (id) => projectIdProblem(id) === undefined,
-      ),
-    };
-  }
-  const projectId = params.projectId!;
-  checkPathParameter('projectId', projectId, projectIdProblem(projectId));
-  requireProject(request.caller, projectId);
-  if (route === 'tasks') {
-    return { statusCode: 200, body: await projectTasks(deps.s3, deps.dataBucket, projectId) };
-  }
-  if (route === 'exports' && method === 'GET') {
-    return {
-      statusCode: 200,
-      body: await listExports(deps, projectId, pageParameters(request.query)),
-    };
-  }
-  if (route === 'exports') {
-    if (request.body === undefined) throw new ValidationError('the request body is missing');
-    const key = request.headers['idempotency-key'];
-    const { record, replayed } =
-      key === undefined
-        ? { record: await startExport(deps, projectId, request.body), replayed: false }
-        : await startExportIdempotently(deps, projectId, request.body, key);
-    return {
-      statusCode: 202,
-      headers: {
-        location: `/projects/${encodeURIComponent(projectId)}/exports/${record.id}`,
-        ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
-      },
-      body: replayed ? await viewOf(deps, record) : { ...record, bytes: null },
-    };
-  }
-  const exportId = params.exportId!;
-  checkPathParameter('exportId', exportId, segmentProblem(exportId));
-  if (!EXPORT_ID_PATTERN.test(exportId))
-    throw new NotFoundError(`export ${JSON.stringify(exportId)} does not exist`);
-  if (route === 'cancel') {
-    const record = await cancelExport(deps, projectId, exportId);
-    if (deps.announce) await deps.announce(record);
-    return { statusCode: 200, body: await viewOf(deps, record) };
-  }
-  if (method === 'DELETE') {
+    const listable = (id: string) => projectIdProblem(id) === undefined;
+    return ok(await callerProjects(deps.s3, deps.dataBucket, request.caller, listable));
+  },
+  tasks: inProject(async (deps, _request, projectId) =>
+    ok(await projectTasks(deps.s3, deps.dataBucket, projectId)),
+  ),
+  exports: inProject(async (deps, request, projectId) =>
+    request.method === 'GET'
+      ? ok(await listExports(deps, projectId, pageParameters(request.query)))
+      : createExport(deps, request, projectId),
+  ),
+  oneExport: inExport(async (deps, request, projectId, exportId) => {
+    if (request.method !== 'DELETE') return ok(await getExport(deps, projectId, exportId));
     await deleteExport(deps, projectId, exportId);
     return { statusCode: 204 };
-  }
-  return { statusCode: 200, body: await getExport(deps, projectId, exportId) };
+  }),
+  cancel: inExport(async (deps, _request, projectId, exportId) => {
+    const record = await cancelExport(deps, projectId, exportId);
+    if (deps.announce) await deps.announce(record);
+    return ok(await viewOf(deps, record));
+  }),
+};
+
+/** POST of an export: 202 with its record, or the export an Idempotency-Key already made. */
+async function createExport(
+  deps: ApiDeps,
+  request: ApiRequest,
+  projectId: string,
+): Promise<ApiResult> {
+  if (request.body === undefined) throw new ValidationError('the request body is missing');
+  const key = request.headers['idempotency-key'];
+  const { record, replayed } =
+    key === undefined
+      ? { record: await startExport(deps, projectId, request.body), replayed: false }
+      : await startExportIdempotently(deps, projectId, request.body, key);
+  return {
+    statusCode: 202,
+    headers: {
+      location: `/projects/${encodeURIComponent(projectId)}/exports/${record.id}`,
+      ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+    },
+    body: replayed ? await viewOf(deps, record) : { ...record, bytes: null },
+  };
 }

@@ -12,14 +12,41 @@ export const ROUTES = {
 } as const;
 export type RouteName = keyof typeof ROUTES;
 
-export const ROUTE_METHODS: Record<RouteName, string[]> = {
-  formats: ['GET'],
-  projects: ['GET'],
-  tasks: ['GET'],
-  exports: ['GET', 'POST'],
-  oneExport: ['GET', 'DELETE'],
-  cancel: ['POST'],
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/**
+ * What a method reads besides its path parameters, which API Gateway is told of: optional
+ * query-string parameters and headers, and a JSON body.
+ */
+export interface MethodInputs {
+  query?: readonly string[];
+  headers?: readonly string[];
+  jsonBody?: true;
+}
+
+/**
+ * The methods of each route, each with what it reads besides its path: the router allows these
+ * methods, and the gateway's methods are made from them.
+ */
+export const ROUTE_METHODS: Record<RouteName, Partial<Record<HttpMethod, MethodInputs>>> = {
+  formats: { GET: {} },
+  projects: { GET: {} },
+  tasks: { GET: {} },
+  exports: {
+    GET: { query: ['limit', 'cursor'] },
+    POST: { headers: ['Idempotency-Key'], jsonBody: true },
+  },
+  oneExport: { GET: {}, DELETE: {} },
+  cancel: { POST: {} },
 };
+
+/** The names of a resource's path parameters: `/projects/{projectId}/tasks` → `projectId`. */
+export function pathParameterNames(resource: string): string[] {
+  return resource
+    .split('/')
+    .filter((part) => part.startsWith('{'))
+    .map((part) => part.slice(1, -1));
+}
 
 export interface MatchedRoute {
   route: RouteName;
@@ -80,7 +107,7 @@ export function matchRoute(request: {
     matched = routeOfPath(request.path);
   }
   if (!matched) throw new NotFoundError(`no such resource: ${request.path}`);
-  const allowed = ROUTE_METHODS[matched.route];
+  const allowed = Object.keys(ROUTE_METHODS[matched.route]);
   if (!allowed.includes(request.method.toUpperCase()))
     throw new MethodNotAllowedError(request.method.toUpperCase(), allowed);
   return matched;

@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { classifyAwsError } from '../errors';
 import type { ExportRecord } from '../exports/record';
+import { clientConfig } from './clients';
 
 /** The `source` of every event this service puts; rules match on it and on `detail-type`. */
 export const EVENT_SOURCE = 'annotation-export';
@@ -54,8 +55,7 @@ export function eventTypeOf(record: Pick<ExportRecord, 'status'>): string | unde
 
 /** EventBridge; AWS_ENDPOINT_URL_EVENTBRIDGE points at LocalStack or the local stack's log. */
 export function createEventsClient(env: NodeJS.ProcessEnv = process.env): EventBridgeClient {
-  const endpoint = env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? env.AWS_ENDPOINT_URL;
-  return new EventBridgeClient(endpoint ? { endpoint } : {});
+  return new EventBridgeClient(clientConfig('EVENTBRIDGE', env));
 }
 
 /** Puts the ended export's event on the bus (the account's default bus unless told otherwise). */

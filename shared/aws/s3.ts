@@ -2,13 +2,17 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { NotFoundError, TransientError, classifyAwsError } from '../errors';
+import { clientConfig } from './clients';
 
 /**
  * The S3 client every function uses. Checksums only when required: the local S3 server (and some
@@ -16,9 +20,10 @@ import { NotFoundError, TransientError, classifyAwsError } from '../errors';
  * AWS_ENDPOINT_URL (LocalStack, the local stack) implies path-style addressing.
  */
 export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const config = clientConfig('S3', env);
   return new S3Client({
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...config,
+    ...(config.endpoint ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -91,9 +96,11 @@ export async function putText(
   key: string,
   body: string | Uint8Array,
   contentType = 'application/json',
+  /** User metadata (`x-amz-meta-*`) stored with the object. */
+  metadata?: Record<string, string>,
 ): Promise<void> {
   try {
-    await putObject(s3, bucket, key, body, contentType);
+    await putObject(s3, bucket, key, body, contentType, metadata ? { Metadata: metadata } : {});
   } catch (error) {
     throw classifyAwsError(error, `writing ${key}`);
   }
@@ -105,7 +112,7 @@ function putObject(
   key: string,
   body: string | Uint8Array,
   contentType: string,
-  condition: { IfNoneMatch?: '*'; IfMatch?: string } = {},
+  extra: { IfNoneMatch?: '*'; IfMatch?: string; Metadata?: Record<string, string> } = {},
 ) {
   // An explicit length: the SDK sets none for an empty body and then warns of an unknown-length stream.
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
@@ -116,7 +123,7 @@ function putObject(
       Body: body,
       ContentType: contentType,
       ContentLength: length,
-      ...condition,
+      ...extra,
     }),
   );
 }
@@ -180,12 +187,12 @@ export function putIfUnchanged(
   return putConditionally(s3, bucket, key, body, { IfMatch: etag }, contentType);
 }
 
-/** A small object's text with its ETag (for putIfUnchanged), or undefined when it does not exist. */
-export async function getVersionedText(
+/** A small object's bytes, ETag and user metadata, or undefined when it does not exist. */
+export async function getObjectIfExists(
   s3: S3Client,
   bucket: string,
   key: string,
-): Promise<{ text: string; etag: string } | undefined> {
+): Promise<{ bytes: Buffer; etag: string; metadata: Record<string, string> } | undefined> {
   let response;
   try {
     response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -193,10 +200,50 @@ export async function getVersionedText(
     if (isMissing(error)) return undefined;
     throw classifyAwsError(error, `reading ${key}`);
   }
+  let bytes;
   try {
-    return { text: await response.Body!.transformToString('utf-8'), etag: response.ETag ?? '' };
+    bytes = await response.Body!.transformToByteArray();
   } catch (error) {
     throw new TransientError(`reading ${key}: the connection was lost`, { cause: error });
+  }
+  return {
+    bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    etag: response.ETag ?? '',
+    metadata: response.Metadata ?? {},
+  };
+}
+
+/** A small object's text with its ETag (for putIfUnchanged), or undefined when it does not exist. */
+export async function getVersionedText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ text: string; etag: string } | undefined> {
+  const object = await getObjectIfExists(s3, bucket, key);
+  return object && { text: object.bytes.toString('utf8'), etag: object.etag };
+}
+
+/**
+ * A URL that GETs an object without credentials for `expiresIn` seconds; `contentDisposition` is
+ * the response's Content-Disposition (the name a browser saves it under).
+ */
+export async function presignGet(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { expiresIn: number; contentDisposition?: string },
+): Promise<string> {
+  const command = new GetObjectCommand({
+    Bucket: bucket,
+    Key: key,
+    ...(options.contentDisposition
+      ? { ResponseContentDisposition: options.contentDisposition }
+      : {}),
+  });
+  try {
+    return await getSignedUrl(s3, command, { expiresIn: options.expiresIn });
+  } catch (error) {
+    throw classifyAwsError(error, `signing a download of ${key}`);
   }
 }
 
@@ -222,25 +269,26 @@ export async function putStream(
   }
 }
 
+/** The pages of a listing, through the SDK's paginator; a failed page is classified. */
+async function* listPages(
+  s3: S3Client,
+  input: ListObjectsV2CommandInput & { Prefix: string },
+): AsyncIterable<ListObjectsV2CommandOutput> {
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3 }, input)) yield page;
+  } catch (error) {
+    throw classifyAwsError(error, `listing ${input.Prefix}`);
+  }
+}
+
 /** Every key under a prefix, page by page, in S3's (lexicographic) order. */
 export async function* listKeys(
   s3: S3Client,
   bucket: string,
   prefix: string,
 ): AsyncIterable<{ key: string; size: number }> {
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `listing ${prefix}`);
-    }
+  for await (const page of listPages(s3, { Bucket: bucket, Prefix: prefix }))
     for (const object of page.Contents ?? []) yield { key: object.Key!, size: object.Size ?? 0 };
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
 }
 
 /** The folder names directly under a prefix (`prefix/{name}/...`), page by page. */
@@ -249,25 +297,9 @@ export async function* listFolders(
   bucket: string,
   prefix: string,
 ): AsyncIterable<string> {
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          Delimiter: '/',
-          ContinuationToken: token,
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `listing ${prefix}`);
-    }
+  for await (const page of listPages(s3, { Bucket: bucket, Prefix: prefix, Delimiter: '/' }))
     for (const { Prefix } of page.CommonPrefixes ?? [])
       if (Prefix) yield Prefix.slice(prefix.length, -1);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
 }
 
 /** Deletes every object under a prefix but those `keep` holds on to. */

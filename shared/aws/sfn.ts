@@ -7,11 +7,11 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { classifyAwsError } from '../errors';
+import { clientConfig } from './clients';
 
 /** The Step Functions client; AWS_ENDPOINT_URL_SFN points at LocalStack or the local runner. */
 export function createSfnClient(env: NodeJS.ProcessEnv = process.env): SFNClient {
-  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
-  return new SFNClient(endpoint ? { endpoint } : {});
+  return new SFNClient(clientConfig('SFN', env));
 }
 
 /** `arn:...:stateMachine:M` → `arn:...:execution:M:{name}`. */

@@ -1,7 +1,5 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { deleteKey, getTextIfExists, putText } from '../aws/s3';
+import { deleteKey, getObjectIfExists, getTextIfExists, putText } from '../aws/s3';
 import {
-  classifyAwsError,
   ERROR_TABLE,
   errorName,
   ExportError,
@@ -86,6 +84,21 @@ function rejection(error: unknown): { code: string; message: string; details: st
   return { code: 'InternalError', message: 'the export could not be started', details: [] };
 }
 
+/** A request object as read for its notification, with the export it may start. */
+interface RequestObject {
+  bucket: string;
+  key: string;
+  projectId: string;
+  name: string;
+  statusKey: string;
+  /** The same for every delivery of one notification: a repeated start is the same export. */
+  exportId: string;
+  at: Date;
+  bytes: Buffer;
+  /** The parsed body; undefined when it is not JSON. */
+  body: unknown;
+}
+
 /**
  * Starts the export a request object asks for, or says why it cannot. Returns undefined for
  * objects that are not requests: status objects and request objects this function rewrote.
@@ -97,6 +110,30 @@ export async function handleRequestObject(
   deps: StartDeps,
   event: RequestObjectEvent,
 ): Promise<RequestStatus | undefined> {
+  const request = await readRequestObject(deps, event);
+  if (!request) return undefined;
+  const previous = await statusOfSameExport(deps, request);
+  if (previous) return previous;
+  let outcome: RequestStatus;
+  let failure: unknown;
+  try {
+    outcome = await startRequested(deps, request);
+  } catch (error) {
+    outcome = refusal(request, error);
+    failure = error;
+  }
+  // A failure of S3 or Step Functions leaves the object as it is, for the retried invocation.
+  if (outcome.status !== 'ERROR') await removePasswordOf(deps, request, outcome);
+  await putText(deps.s3, request.bucket, request.statusKey, JSON.stringify(outcome, null, 2));
+  if (outcome.status === 'ERROR') throw failure;
+  return outcome;
+}
+
+/** The request object of a notification; undefined for what is not one, or no longer. */
+async function readRequestObject(
+  deps: StartDeps,
+  event: RequestObjectEvent,
+): Promise<RequestObject | undefined> {
   const key = decodeEventKey(event.key);
   const parsed = parseRequestKey(key);
   if (!parsed) {
@@ -111,81 +148,93 @@ export async function handleRequestObject(
       );
     return undefined;
   }
-  const { projectId, name } = parsed;
+  const object = await getObjectIfExists(deps.s3, event.bucket, key);
+  // Deleted again before this ran, or rewritten by this function: nothing to start or answer.
+  if (!object || object.metadata[PROCESSED_METADATA]) return undefined;
   const at = new Date();
-  const statusKey = requestKeys.status(projectId, name);
+  return {
+    bucket: event.bucket,
+    key,
+    ...parsed,
+    statusKey: requestKeys.status(parsed.projectId, parsed.name),
+    exportId: exportIdFor(
+      event.eventTime ? new Date(event.eventTime) : at,
+      [event.bucket, key, event.sequencer ?? '', event.eTag ?? ''].join('\n'),
+    ),
+    at,
+    bytes: object.bytes,
+    body: parseJson(object.bytes),
+  };
+}
 
-  let object;
+function parseJson(bytes: Buffer): unknown {
   try {
-    object = await deps.s3.send(new GetObjectCommand({ Bucket: event.bucket, Key: key }));
-  } catch (error) {
-    const e = error as { name?: string };
-    // Deleted again before this ran: nothing to start and nothing to answer.
-    if (e?.name === 'NoSuchKey') return undefined;
-    throw classifyAwsError(error, `reading ${key}`);
-  }
-  if (object.Metadata?.[PROCESSED_METADATA]) return undefined;
-  const bytes = await object.Body!.transformToByteArray();
-
-  const exportId = exportIdFor(
-    event.eventTime ? new Date(event.eventTime) : at,
-    [event.bucket, key, event.sequencer ?? '', event.eTag ?? ''].join('\n'),
-  );
-  // A repeated delivery of the same notification: its export has started already.
-  const previous = await getTextIfExists(deps.s3, event.bucket, statusKey);
-  if (previous) {
-    const status = parseStatus(previous);
-    // Started, or ended since: either way its export exists.
-    if (status && 'exportId' in status && status.exportId === exportId) return status;
-  }
-
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
-    body = undefined;
+    return undefined;
   }
-  let outcome: RequestStatus;
-  try {
-    if (bytes.byteLength > MAX_BODY_BYTES)
-      throw new PayloadTooLargeError(
-        `the request is ${bytes.byteLength} bytes; at most ${MAX_BODY_BYTES} are accepted`,
-      );
-    if (body === undefined) throw new ValidationError(`${key} is not valid JSON`);
-    const record = await startExport(deps, projectId, body, exportId, name);
-    outcome = {
-      status: 'STARTED',
-      request: key,
-      projectId,
-      exportId: record.id,
-      format: record.format,
-      record: recordKeys.record(projectId, record.id),
-      at: at.toISOString(),
-    };
-  } catch (error) {
-    const reason = rejection(error);
-    outcome = {
-      status: reason.code === 'InternalError' ? 'ERROR' : 'REJECTED',
-      request: key,
-      projectId,
-      error: reason,
-      at: at.toISOString(),
-    };
-    // A failure of S3 or Step Functions leaves the object as it is, for the retried invocation.
-    if (outcome.status === 'REJECTED' && !(await removePassword(deps, event.bucket, key, body))) {
-      outcome.requestDeleted = true;
-      outcome.error.details = [
-        ...outcome.error.details,
-        `${key} was deleted: it is not a JSON object, so a password in it could not be removed`,
-      ];
-    }
-    await putText(deps.s3, event.bucket, statusKey, JSON.stringify(outcome, null, 2));
-    if (outcome.status === 'ERROR') throw error;
-    return outcome;
-  }
-  await removePassword(deps, event.bucket, key, body, exportId);
-  await putText(deps.s3, event.bucket, statusKey, JSON.stringify(outcome, null, 2));
-  return outcome;
+}
+
+/**
+ * The status a repeated delivery of the same notification finds: its export started (or has
+ * ended since), so it exists and is not started again.
+ */
+async function statusOfSameExport(
+  deps: StartDeps,
+  request: RequestObject,
+): Promise<RequestStatus | undefined> {
+  const previous = await getTextIfExists(deps.s3, request.bucket, request.statusKey);
+  const status = previous === undefined ? undefined : parseStatus(previous);
+  return status && 'exportId' in status && status.exportId === request.exportId
+    ? status
+    : undefined;
+}
+
+async function startRequested(deps: StartDeps, request: RequestObject): Promise<RequestStatus> {
+  if (request.bytes.byteLength > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(
+      `the request is ${request.bytes.byteLength} bytes; at most ${MAX_BODY_BYTES} are accepted`,
+    );
+  if (request.body === undefined) throw new ValidationError(`${request.key} is not valid JSON`);
+  const { projectId } = request;
+  const record = await startExport(deps, projectId, request.body, request.exportId, request.name);
+  return {
+    status: 'STARTED',
+    request: request.key,
+    projectId,
+    exportId: record.id,
+    format: record.format,
+    record: recordKeys.record(projectId, record.id),
+    at: request.at.toISOString(),
+  };
+}
+
+/** REJECTED: the request cannot be started as it is; ERROR: S3 or Step Functions failed. */
+function refusal(request: RequestObject, error: unknown): RequestStatus {
+  const reason = rejection(error);
+  return {
+    status: reason.code === 'InternalError' ? 'ERROR' : 'REJECTED',
+    request: request.key,
+    projectId: request.projectId,
+    error: reason,
+    at: request.at.toISOString(),
+  };
+}
+
+/** Leaves no password in an accepted or rejected request object; the status says if it went. */
+async function removePasswordOf(
+  deps: StartDeps,
+  request: RequestObject,
+  outcome: RequestStatus,
+): Promise<void> {
+  const marker = outcome.status === 'STARTED' ? outcome.exportId : 'rejected';
+  if (await removePassword(deps, request.bucket, request.key, request.body, marker)) return;
+  if (outcome.status !== 'REJECTED') return;
+  outcome.requestDeleted = true;
+  outcome.error.details = [
+    ...outcome.error.details,
+    `${request.key} was deleted: it is not a JSON object, so a password in it could not be removed`,
+  ];
 }
 
 /** A status object as an earlier invocation wrote it; undefined when it is not readable. */
@@ -208,7 +257,7 @@ async function removePassword(
   bucket: string,
   key: string,
   body: unknown,
-  marker = 'rejected',
+  marker: string,
 ): Promise<boolean> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     await deleteKey(deps.s3, bucket, key);
@@ -216,21 +265,9 @@ async function removePassword(
   }
   if (!('password' in body)) return true;
   const { password: _password, ...rest } = body as Record<string, unknown>;
-  const text = JSON.stringify(rest, null, 2);
-  try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: text,
-        ContentType: 'application/json',
-        ContentLength: Buffer.byteLength(text),
-        Metadata: { [PROCESSED_METADATA]: marker },
-      }),
-    );
-  } catch (error) {
-    throw classifyAwsError(error, `rewriting ${key}`);
-  }
+  await putText(deps.s3, bucket, key, JSON.stringify(rest, null, 2), 'application/json', {
+    [PROCESSED_METADATA]: marker,
+  });
   return true;
 }
 

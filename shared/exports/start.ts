@@ -4,6 +4,7 @@ import { deleteKey, putText } from '../aws/s3';
 import { startExecution } from '../aws/sfn';
 import { formatFor } from '../formats/index';
 import { generatedName } from '../names';
+import type { Project, Task } from '../model/types';
 import { StoreReader } from '../store/reader';
 import { newExportId } from './ids';
 import {
@@ -13,7 +14,7 @@ import {
   RecordStore,
   type ExportRecord,
 } from './record';
-import { validateRequest, withoutPassword } from './request';
+import { validateRequest, withoutPassword, type ExportRequest } from './request';
 
 export interface StartDeps {
   s3: S3Client;
@@ -40,14 +41,61 @@ export async function startExport(
 ): Promise<ExportRecord> {
   const request = validateRequest(body);
   const now = deps.now?.() ?? new Date();
+  const { project, task } = await resolveScope(deps, projectId, request);
+  const record = queuedRecord(request, {
+    id: exportId ?? newExportId(now),
+    projectId,
+    name:
+      request.name ?? generatedName([project.name, task?.name, request.format ?? 'datasets'], now),
+    task,
+    now,
+    retentionDays: deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    requestName,
+  });
+  if (request.password)
+    await putText(
+      deps.s3,
+      deps.exportBucket,
+      recordKeys.secret(record.id),
+      request.password,
+      'text/plain',
+    );
+  await new RecordStore(deps.s3, deps.exportBucket).put(record);
+  await startExecutionOf(deps, record, Boolean(request.password));
+  return record;
+}
+
+/**
+ * The project and task a request names, read from the store (NotFoundError when missing), with
+ * the format checked against the task.
+ */
+async function resolveScope(
+  deps: StartDeps,
+  projectId: string,
+  request: ExportRequest,
+): Promise<{ project: Project; task: Task | undefined }> {
   const store = new StoreReader(deps.s3, deps.dataBucket, projectId);
   const project = await store.project();
   const task = request.taskId ? await store.task(request.taskId) : undefined;
   if (task && request.format) formatFor(request.format, task.type, task.media, request.maskKind);
-  const id = exportId ?? newExportId(now);
-  const name =
-    request.name ?? generatedName([project.name, task?.name, request.format ?? 'datasets'], now);
-  const record: ExportRecord = {
+  return { project, task };
+}
+
+/** The record of an export that has not started. */
+function queuedRecord(
+  request: ExportRequest,
+  at: {
+    id: string;
+    projectId: string;
+    name: string;
+    task: Task | undefined;
+    now: Date;
+    retentionDays: number;
+    requestName: string | undefined;
+  },
+): ExportRecord {
+  const { id, projectId, name, task, now, requestName } = at;
+  return {
     id,
     projectId,
     name,
@@ -66,33 +114,33 @@ export async function startExport(
     counts: null,
     warnings: [],
     error: null,
-    expires_at: expiresAt(now, deps.retentionDays ?? DEFAULT_RETENTION_DAYS),
+    expires_at: expiresAt(now, at.retentionDays),
     ...(requestName === undefined ? {} : { requestName }),
   };
-  if (request.password) {
-    await putText(
-      deps.s3,
-      deps.exportBucket,
-      recordKeys.secret(id),
-      request.password,
-      'text/plain',
-    );
-  }
-  const records = new RecordStore(deps.s3, deps.exportBucket);
-  await records.put(record);
+}
+
+/**
+ * Starts the execution named after the export id: a repeated start of the same export is not an
+ * error. When it cannot start, nothing will ever run the export: its password goes, then its row
+ * says so instead of staying QUEUED.
+ */
+async function startExecutionOf(
+  deps: StartDeps,
+  record: ExportRecord,
+  hasPassword: boolean,
+): Promise<void> {
   try {
-    // The execution name is the export id: a repeated start of the same export is not an error.
     await startExecution(deps.sfn, {
       stateMachineArn: deps.stateMachineArn,
-      name: id,
-      input: JSON.stringify({ exportId: id, projectId }),
+      name: record.id,
+      input: JSON.stringify({ exportId: record.id, projectId: record.projectId }),
     });
   } catch (error) {
-    // Nothing will ever run this export: the password goes, then its row says so instead of
-    // staying QUEUED.
-    if (request.password)
-      await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(id)).catch(() => undefined);
-    await records
+    if (hasPassword)
+      await deleteKey(deps.s3, deps.exportBucket, recordKeys.secret(record.id)).catch(
+        () => undefined,
+      );
+    await new RecordStore(deps.s3, deps.exportBucket)
       .put({
         ...record,
         status: 'FAILED',
@@ -102,5 +150,4 @@ export async function startExport(
       .catch(() => undefined);
     throw error;
   }
-  return record;
 }

@@ -1,7 +1,6 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { deleteKey, listFolders, listKeys } from '../aws/s3';
+import { deleteKey, listFolders, listKeys, presignGet } from '../aws/s3';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { workKeys } from '../pipeline/work';
 import { StoreReader } from '../store/reader';
@@ -128,15 +127,10 @@ function presigner(deps: TableDeps) {
   return (
     deps.presign ??
     ((key: string, fileName: string) =>
-      getSignedUrl(
-        deps.s3,
-        new GetObjectCommand({
-          Bucket: deps.exportBucket,
-          Key: key,
-          ResponseContentDisposition: attachmentDisposition(fileName),
-        }),
-        { expiresIn: DOWNLOAD_URL_SECONDS },
-      ))
+      presignGet(deps.s3, deps.exportBucket, key, {
+        expiresIn: DOWNLOAD_URL_SECONDS,
+        contentDisposition: attachmentDisposition(fileName),
+      }))
   );
 }
 
@@ -198,18 +192,23 @@ export function unreadableRow(error: UnreadableRecordError): UnreadableRow {
   };
 }
 
-/** GET of one export: its view, or its unreadable row when its record object holds no record. */
-export async function getExport(
-  deps: TableDeps,
-  projectId: string,
-  exportId: string,
-): Promise<ExportView | UnreadableRow> {
+/** What `read` gives, or the unreadable row of the record it could not read. */
+async function orUnreadableRow<T>(read: () => Promise<T>): Promise<T | UnreadableRow> {
   try {
-    return await viewOf(deps, await getRecord(deps, projectId, exportId));
+    return await read();
   } catch (error) {
     if (error instanceof UnreadableRecordError) return unreadableRow(error);
     throw error;
   }
+}
+
+/** GET of one export: its view, or its unreadable row when its record object holds no record. */
+export function getExport(
+  deps: TableDeps,
+  projectId: string,
+  exportId: string,
+): Promise<ExportView | UnreadableRow> {
+  return orUnreadableRow(async () => viewOf(deps, await getRecord(deps, projectId, exportId)));
 }
 
 /** Export ids of a project, newest first (ids sort by creation time). */
@@ -262,16 +261,13 @@ export async function listExports(
   const start = page.after ? ids.findIndex((id) => id < page.after!) : 0;
   const chosen = start < 0 ? [] : ids.slice(start, start + page.limit);
   const rows = await Promise.all(
-    chosen.map(async (id) => {
-      try {
+    chosen.map((id) =>
+      orUnreadableRow(async () => {
         const record = await findRecord(deps, projectId, id);
         // A folder without a record is an export being deleted: it is no longer in the table.
         return record ? rowOf(await viewOf(deps, record)) : undefined;
-      } catch (error) {
-        if (error instanceof UnreadableRecordError) return unreadableRow(error);
-        throw error;
-      }
-    }),
+      }),
+    ),
   );
   const more = start >= 0 && start + page.limit < ids.length;
   return {

@@ -10,6 +10,7 @@ import {
   PACKAGE_MALLOC_ENVIRONMENT,
   PACKAGE_NODE_FLAGS,
 } from '../../shared/pipeline/package-runtime';
+import { ROUTE_METHODS, ROUTES, type RouteName } from '../../shared/api/routes';
 import { logicalIdOf, render, synthesise, type Synthesised } from './synth';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -361,26 +362,55 @@ describe('functions', () => {
   });
 });
 
-describe('API', () => {
+type ResourceId = { Ref: string } | { 'Fn::GetAtt': string[] };
+const pathOf = (resourceId: ResourceId): string => {
+  if (!('Ref' in resourceId)) return '';
+  const resource = s.json.Resources[resourceId.Ref]!.Properties!;
+  return `${pathOf(resource.ParentId as ResourceId)}/${String(resource.PathPart)}`;
+};
+/** `GET /projects/{projectId}/exports` → that method's properties. */
+const methods = (): Map<string, Record<string, unknown>> =>
+  new Map(
+    ofType('AWS::ApiGateway::Method').map(([, { Properties: p }]) => [
+      `${String(p!.HttpMethod)} ${pathOf(p!.ResourceId as ResourceId)}`,
+      p!,
+    ]),
+  );
+
+const project = { 'method.request.path.projectId': true };
+const oneExport = { ...project, 'method.request.path.exportId': true };
+/** Each method's request parameters (true: required) and whether it takes a JSON body. */
+const METHOD_REQUESTS: Record<string, [Record<string, boolean> | undefined, boolean]> = {
+  'GET /formats': [undefined, false],
+  'GET /projects': [undefined, false],
+  'GET /projects/{projectId}/tasks': [project, false],
+  'GET /projects/{projectId}/exports': [
+    {
+      ...project,
+      'method.request.querystring.limit': false,
+      'method.request.querystring.cursor': false,
+    },
+    false,
+  ],
+  'POST /projects/{projectId}/exports': [
+    { ...project, 'method.request.header.Idempotency-Key': false },
+    true,
+  ],
+  'GET /projects/{projectId}/exports/{exportId}': [oneExport, false],
+  'DELETE /projects/{projectId}/exports/{exportId}': [oneExport, false],
+  'POST /projects/{projectId}/exports/{exportId}/cancel': [oneExport, false],
+};
+
+describe('API routes', () => {
   it('serves the routes of the design, every method behind the Cognito authorizer', () => {
     const [authorizerId, authorizer] = only('AWS::ApiGateway::Authorizer');
     expect(authorizer.Properties).toMatchObject({ Type: 'COGNITO_USER_POOLS' });
-    const pathOf = (resourceId: { Ref: string } | { 'Fn::GetAtt': string[] }): string => {
-      if (!('Ref' in resourceId)) return '';
-      const resource = s.json.Resources[resourceId.Ref]!.Properties!;
-      const parent = resource.ParentId as { Ref: string } | { 'Fn::GetAtt': string[] };
-      return `${pathOf(parent)}/${String(resource.PathPart)}`;
-    };
-    const routes: string[] = [];
-    for (const [, method] of ofType('AWS::ApiGateway::Method')) {
-      const p = method.Properties!;
-      routes.push(`${String(p.HttpMethod)} ${pathOf(p.ResourceId as { Ref: string })}`);
-      expect(p.AuthorizationType).toBe('COGNITO_USER_POOLS');
-      expect(p.AuthorizerId).toEqual({ Ref: authorizerId });
-      expect(p.Integration).toMatchObject({ Type: 'AWS_PROXY' });
-      expect(p.RequestValidatorId).toBeDefined();
+    for (const [route, p] of methods()) {
+      expect(p.AuthorizationType, route).toBe('COGNITO_USER_POOLS');
+      expect(p.AuthorizerId, route).toEqual({ Ref: authorizerId });
+      expect(p.Integration, route).toMatchObject({ Type: 'AWS_PROXY' });
     }
-    expect(routes.sort()).toEqual([
+    expect([...methods().keys()].sort()).toEqual([
       'DELETE /projects/{projectId}/exports/{exportId}',
       'GET /formats',
       'GET /projects',
@@ -392,6 +422,36 @@ describe('API', () => {
     ]);
   });
 
+  it('has the methods of the route table the function routes by, and no other', () => {
+    const table = Object.entries(ROUTES).flatMap(([route, path]) =>
+      Object.keys(ROUTE_METHODS[route as RouteName]).map((method) => `${method} ${path}`),
+    );
+    expect([...methods().keys()].sort()).toEqual(table.sort());
+  });
+
+  it('validates path parameters as required, and query, header and body as each method reads them', () => {
+    const [validatorId, validator] = only('AWS::ApiGateway::RequestValidator');
+    expect(validator.Properties).toMatchObject({
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    const [modelId, model] = only('AWS::ApiGateway::Model');
+    expect(model.Properties).toMatchObject({
+      ContentType: 'application/json',
+      Schema: { type: 'object' },
+    });
+    for (const [route, p] of methods()) {
+      expect(p.RequestValidatorId, route).toEqual({ Ref: validatorId });
+      const [parameters, jsonBody] = METHOD_REQUESTS[route]!;
+      expect(p.RequestParameters, route).toEqual(parameters);
+      expect(p.RequestModels, route).toEqual(
+        jsonBody ? { 'application/json': { Ref: modelId } } : undefined,
+      );
+    }
+  });
+});
+
+describe('API logs and errors', () => {
   it('logs who called what and how it went, and nothing of the request body', () => {
     const [, stage] = only('AWS::ApiGateway::Stage');
     const format = (stage.Properties!.AccessLogSetting as { Format: string }).Format;

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS, buildSampleProject } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
-import { ApiClient, ApiError } from '../../cli/client';
+import { ApiClient } from '../../cli/client';
 import type { ExportRow, ExportView } from '../../shared/exports/table';
 import { recordKeys } from '../../shared/exports/record';
+import { failure, subsets } from '../helpers/api';
 import { openZip } from '../helpers/zip';
 
 const P = SAMPLE_PROJECT_ID;
@@ -40,16 +41,6 @@ async function watch(id: string): Promise<{ final: ExportView; seen: ExportView[
   }
 }
 
-/** The ApiError a call fails with. */
-async function failure(call: Promise<unknown>): Promise<ApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
-
 async function downloaded(view: ExportView): Promise<Uint8Array> {
   const response = await fetch(view.download_url!);
   expect(response.status).toBe(200);
@@ -71,9 +62,10 @@ async function statusOf(name: string): Promise<Record<string, any>> {
 
 const odDatasets = sample.datasets.filter((d) => d.dataset.media === 'image');
 
-describe('the REST API over HTTP on the local stack', () => {
-  let created: ExportView;
+/** The export the REST API tests below create, list, replay and delete in turn. */
+let created: ExportView;
 
+describe('the REST API over HTTP on the local stack', () => {
   it('creates an export, whose progress rises to 100%, and serves its archive through a presigned URL', async () => {
     created = await api.create(P, {
       name: 'api test',
@@ -81,10 +73,7 @@ describe('the REST API over HTTP on the local stack', () => {
       taskId: SAMPLE_TASK_IDS.objectDetection,
       format: 'yolo_darknet',
       split: {
-        subsets: [
-          { name: 'train', percent: 75 },
-          { name: 'val', percent: 25 },
-        ],
+        subsets: subsets({ train: 75, val: 25 }),
         seed: 7,
       },
       password: 'correct horse',
@@ -140,7 +129,9 @@ describe('the REST API over HTTP on the local stack', () => {
     });
     expect((next.items[0] as ExportRow).download_url).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
+});
 
+describe('the REST API over HTTP on the local stack: replays, refusals and deletes', () => {
   it('gives back the same export for a repeated Idempotency-Key', async () => {
     const body = { type: 'annotations', taskId: SAMPLE_TASK_IDS.classification, format: 'csv' };
     const first = await api.create(P, body, 'nightly-2026-03-01');
@@ -225,7 +216,9 @@ describe('S3 request objects on the local stack', () => {
     });
     expect(JSON.stringify(ended)).not.toContain('from a pipeline');
   });
+});
 
+describe('S3 request objects on the local stack: bad requests', () => {
   it('answers a bad request object with a status object listing its problems', async () => {
     await service.stack.s3.send(
       new PutObjectCommand({

@@ -6,6 +6,7 @@ import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
 import type { LocalEvent } from '../../local/events';
 import { listKeys } from '../../shared/aws/s3';
+import { callApi } from '../helpers/api';
 
 const P = SAMPLE_PROJECT_ID;
 let directory: string;
@@ -38,20 +39,8 @@ afterAll(async () => {
   rmSync(`${directory}-events.jsonl`, { force: true });
 });
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${service.api.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text ? JSON.parse(text) : {}) as Record<string, unknown> & {
-      error?: { code: string; message: string };
-    },
-  };
-}
+const api = (method: string, path: string, body?: unknown) =>
+  callApi(service.api.url, method, path, body);
 
 async function keys(prefix: string): Promise<string[]> {
   const found: string[] = [];

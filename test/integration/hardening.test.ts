@@ -9,12 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, ApiError } from '../../cli/client';
+import { ApiClient } from '../../cli/client';
 import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
 import type { ExportView } from '../../shared/exports/table';
 import type { Annotation, DatasetItem, Task } from '../../shared/model/types';
 import { StoreWriter } from '../../shared/store/writer';
+import { failure } from '../helpers/api';
 
 const P = SAMPLE_PROJECT_ID;
 let directory: string;
@@ -76,15 +77,6 @@ afterAll(async () => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-async function failure(call: Promise<unknown>): Promise<ApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
-
 async function finished(projectId: string, id: string): Promise<ExportView> {
   for (;;) {
     const view = await api.get(projectId, id);
@@ -145,11 +137,8 @@ describe('ids that would reach another project', () => {
 
 describe('S3 request keys', () => {
   it('writes no status object outside requests/ for requests/../projects/{p}/x.json', async () => {
-    const body = JSON.stringify({
-      type: 'both',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
-      format: 'coco',
-    });
+    const taskId = SAMPLE_TASK_IDS.objectDetection;
+    const body = JSON.stringify({ type: 'both', taskId, format: 'coco' });
     await putRequest(`requests/../projects/${P}/planted.json`, body);
     await putRequest(`requests/${P}/../../projects/${P}/tasks/planted.json`, body);
     expect(await exists(`projects/${P}/planted.status.json`)).toBe(false);

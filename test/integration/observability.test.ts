@@ -13,6 +13,7 @@ import { SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../local/sample';
 import { startLocalService, type LocalService } from '../../local/start';
 import type { LocalEvent } from '../../local/events';
 import { tracer } from '../../shared/observability/index';
+import { callApi } from '../helpers/api';
 
 const P = SAMPLE_PROJECT_ID;
 const PASSWORD = 'Observe-Me-7f3a9c-Sesame';
@@ -35,18 +36,8 @@ interface EmfBlob {
   [key: string]: unknown;
 }
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${service.api.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-  };
-}
+const api = (method: string, path: string, body?: unknown) =>
+  callApi(service.api.url, method, path, body);
 
 async function finished(id: string): Promise<Record<string, unknown>> {
   for (;;) {

@@ -14,6 +14,9 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
+/** The sample's object detection task, which most requests here export. */
+const OD = SAMPLE_TASK_IDS.objectDetection;
+
 async function exported(request: Record<string, unknown>) {
   const { record, zip } = await succeededExport(stack, request);
   return { record, zip, manifest: JSON.parse(await zip.text('manifest.json')) };
@@ -21,11 +24,7 @@ async function exported(request: Record<string, unknown>) {
 
 describe('export requests (DESIGN §5)', () => {
   it('type annotations writes no dataset media', async () => {
-    const { zip } = await exported({
-      type: 'annotations',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
-      format: 'coco',
-    });
+    const { zip } = await exported({ type: 'annotations', taskId: OD, format: 'coco' });
     expect(zip.names.filter((n) => n.startsWith('datasets/'))).toEqual([]);
     expect(zip.names).toContain('annotations/Parks/coco.json');
   });
@@ -33,7 +32,7 @@ describe('export requests (DESIGN §5)', () => {
   it('type datasets by task writes every image of its datasets and no annotations', async () => {
     const { zip, manifest } = await exported({
       type: 'datasets',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
     });
     expect(zip.names.filter((n) => n.startsWith('annotations/'))).toEqual([]);
     expect(zip.names.filter((n) => n.startsWith('datasets/'))).toHaveLength(20);
@@ -53,19 +52,21 @@ describe('export requests (DESIGN §5)', () => {
   it('datasetIds narrows the task to some of its datasets', async () => {
     const { zip, manifest } = await exported({
       type: 'both',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
       format: 'coco',
       datasetIds: ['parks'],
     });
     expect(manifest.datasets.map((d: { id: string }) => d.id)).toEqual(['parks']);
     expect(zip.names.some((n) => n.includes('Streets'))).toBe(false);
   });
+});
 
+describe('export requests (DESIGN §5): date ranges', () => {
   it('dateRange keeps items whose latest annotation falls in [from, to)', async () => {
     // Sample annotations of item i are updated on day i of 2026 (hours 1-4).
     const { zip } = await exported({
       type: 'both',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
       format: 'coco',
       dateRange: { from: '2026-01-04T00:00:00Z', to: '2026-01-07T00:00:00Z' },
     });
@@ -88,18 +89,20 @@ describe('export requests (DESIGN §5)', () => {
       'datasets/Streets_ day_night/streets_010.png',
     ]);
   });
+});
 
+describe('export requests (DESIGN §5): names and refusals', () => {
   it('names the export {project}-{task}-{format}-{yyyyMMdd-HHmm} unless named', async () => {
     const deps = { ...stack.startDeps(), now: () => new Date('2026-03-04T05:06:07Z') };
     const generated = await startExport(deps, SAMPLE_PROJECT_ID, {
       type: 'annotations',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
       format: 'kitti',
     });
     expect(generated.name).toBe('Sample city-Objects-kitti-20260304-0506');
     const named = await startExport(deps, SAMPLE_PROJECT_ID, {
       type: 'annotations',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
       format: 'kitti',
       name: 'mine',
     });
@@ -110,14 +113,12 @@ describe('export requests (DESIGN §5)', () => {
   it('refuses a dataset the task does not have, and a format its type does not allow, naming both', async () => {
     const foreign = await runExport(stack, SAMPLE_PROJECT_ID, {
       type: 'both',
-      taskId: SAMPLE_TASK_IDS.objectDetection,
+      taskId: OD,
       format: 'coco',
       datasetIds: ['clips'],
     });
     expect(foreign.status).toBe('FAILED');
-    expect(foreign.error?.message).toBe(
-      `dataset clips is not a dataset of task ${SAMPLE_TASK_IDS.objectDetection}`,
-    );
+    expect(foreign.error?.message).toBe(`dataset clips is not a dataset of task ${OD}`);
     await expect(
       startExport(stack.startDeps(), SAMPLE_PROJECT_ID, {
         type: 'both',

@@ -1,7 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
 import { FORMAT_IDS } from '../../shared/formats/index';
-import { validateRequest } from '../../shared/exports/request';
+import type { MaskKind } from '../../shared/formats/types';
+import {
+  validateRequest,
+  type exportRequestSchema,
+  type Encryption,
+  type ExportRequest,
+  type ExportType,
+} from '../../shared/exports/request';
+import type { Split } from '../../shared/split/index';
+import { subsets } from '../helpers/api';
 
 const problems = (body: unknown): string[] => {
   try {
@@ -14,28 +23,22 @@ const problems = (body: unknown): string[] => {
 };
 
 describe('export request validation', () => {
-  it('accepts a full request', () => {
-    expect(
-      problems({
-        name: 'n',
-        type: 'both',
-        taskId: 't',
-        format: 'masks',
-        maskKind: 'instance',
-        datasetIds: ['a'],
-        dateRange: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' },
-        split: {
-          subsets: [
-            { name: 'train', percent: 80 },
-            { name: 'val', percent: 20 },
-          ],
-          seed: 3,
-          mode: 'stable',
-        },
-        password: 'p4ss word!',
-        encryption: 'zipcrypto',
-      }),
-    ).toEqual([]);
+  it('accepts a request with every field of its type', () => {
+    // Every field of ExportRequest (the type check fails on one missing) and no other (the schema
+    // would name it as unknown).
+    const full: Required<ExportRequest> = {
+      name: 'n',
+      type: 'both',
+      taskId: 't',
+      format: 'masks',
+      maskKind: 'instance',
+      datasetIds: ['a'],
+      dateRange: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' },
+      split: { subsets: subsets({ train: 80, val: 20 }), seed: 3, mode: 'stable' },
+      password: 'p4ss word!',
+      encryption: 'zipcrypto',
+    };
+    expect(problems(full)).toEqual([]);
   });
 
   it('names an unknown field with NUL or a quote in it escaped, as the message shows it', () => {
@@ -70,7 +73,9 @@ describe('export request validation', () => {
       'maskKind is only allowed with the masks format',
     ]);
   });
+});
 
+describe('export request validation: rules between fields', () => {
   it('checks the rules between fields', () => {
     expect(problems({ type: 'annotations', maskKind: 'instance', encryption: 'aes256' })).toEqual([
       'taskId is required for type annotations',
@@ -105,5 +110,28 @@ describe('export request validation', () => {
       'split.subsets[1].name "train" is used by an earlier subset',
       'split.subsets percents must sum to 100, not 90',
     ]);
+  });
+});
+
+/** The keys of T that are not optional. */
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+
+describe('ExportRequest', () => {
+  // Checked by the type check (tsc), which fails when the type is not what the schema says.
+  it('is the type of the schema: its fields, only `type` required, enums as unions', () => {
+    expectTypeOf<keyof ExportRequest>().toEqualTypeOf<
+      keyof typeof exportRequestSchema.properties
+    >();
+    expectTypeOf<RequiredKeys<ExportRequest>>().toEqualTypeOf<'type'>();
+    expectTypeOf<ExportRequest['type']>().toEqualTypeOf<ExportType>();
+    expectTypeOf<ExportRequest['maskKind']>().toEqualTypeOf<MaskKind | undefined>();
+    expectTypeOf<ExportRequest['encryption']>().toEqualTypeOf<Encryption | undefined>();
+    expectTypeOf<ExportRequest['format']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ExportRequest['datasetIds']>().toEqualTypeOf<string[] | undefined>();
+    expectTypeOf<ExportRequest['dateRange']>().toEqualTypeOf<
+      { from?: string; to?: string } | undefined
+    >();
+    expectTypeOf<ExportRequest['split']>().toEqualTypeOf<Split | undefined>();
+    expectTypeOf<ExportRequest['password']>().toEqualTypeOf<string | undefined>();
   });
 });

@@ -25,7 +25,9 @@ describe('the cognito:groups claim', () => {
     expect(parseGroups('"admin"')).toEqual(['"admin"']);
     expect(parseGroups("'admin'")).toEqual(["'admin'"]);
   });
+});
 
+describe('the cognito:groups claim: malformed and generated claims', () => {
   it.each([
     ['a nested JSON array', '[["admin"]]'],
     ['a nested array', [['admin']]],

@@ -22,7 +22,9 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { SampleProject } from '../../../local/sample';
 import type { ApiDeps } from '../../../shared/api/router';
+import { StoreWriter } from '../../../shared/store/writer';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
@@ -67,6 +69,24 @@ function s3Error(name: string, status: number): S3ServiceException {
   });
 }
 
+/** An error as an AWS service answers it: its name, HTTP status and message. */
+export function awsError(name: string, status: number, message: string = name): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+/**
+ * Writes a project to the data bucket: the project, its datasets and its tasks. Returns how many
+ * objects that put, for tests that count the writes that follow.
+ */
+export async function storeProject(aws: FakeAws, sample: SampleProject): Promise<number> {
+  const before = aws.s3Mock.commandCalls(PutObjectCommand).length;
+  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, sample.project.id);
+  await writer.project(sample.project);
+  for (const { dataset } of sample.datasets) await writer.dataset(dataset);
+  for (const { task } of sample.tasks) await writer.task(task);
+  return aws.s3Mock.commandCalls(PutObjectCommand).length - before;
+}
+
 const etagOf = (body: Buffer) => JSON.stringify(createHash('md5').update(body).digest('hex'));
 
 async function bodyBytes(body: unknown): Promise<Buffer> {
@@ -75,6 +95,18 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
+}
+
+export interface FakeAwsOptions {
+  /** Most keys (and common prefixes) a ListObjectsV2 page holds; S3's own limit by default. */
+  listPageSize?: number;
+}
+
+/** The objects of the fake S3, by `{bucket}/{key}`. */
+interface FakeStore {
+  objects: Map<string, Buffer>;
+  metadata: Map<string, Record<string, string>>;
+  keys(bucket: string, prefix?: string): string[];
 }
 
 interface GetInput {
@@ -103,8 +135,7 @@ export const MIN_PART_BYTES = 5 * 1024 * 1024;
  */
 function fakeMultipart(
   s3Mock: AwsClientStub<S3Client>,
-  objects: Map<string, Buffer>,
-  metadata: Map<string, Record<string, string>>,
+  { objects, metadata }: FakeStore,
 ): Map<string, FakeUpload> {
   const uploads = new Map<string, FakeUpload>();
   let next = 0;
@@ -173,10 +204,10 @@ interface CompleteInput {
 
 /**
  * S3 and Step Functions behind aws-sdk-client-mock, backed by maps: the handler's calls behave as
- * the services would (missing keys, listings with delimiters, conditional puts, execution names),
- * and a test can still make any one command fail.
+ * the services would (missing keys, listings with delimiters and pages, conditional puts,
+ * execution names), and a test can still make any one command fail.
  */
-export function fakeAws(): FakeAws {
+export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
   const s3 = new S3Client({ region: 'us-east-1', credentials });
   const sfn = new SFNClient({ region: 'us-east-1', credentials });
   const s3Mock = mockClient(s3);
@@ -189,7 +220,36 @@ export function fakeAws(): FakeAws {
       .filter((k) => k.startsWith(`${bucket}/${prefix}`))
       .map((k) => k.slice(bucket.length + 1))
       .sort();
+  const store: FakeStore = { objects, metadata, keys };
+  fakeObjectReads(s3Mock, store);
+  fakeObjectWrites(s3Mock, store);
+  fakeListings(s3Mock, store, options.listPageSize ?? 1000);
+  fakeExecutions(sfnMock, executions);
+  const uploads = fakeMultipart(s3Mock, store);
+  return {
+    deps: {
+      s3,
+      sfn,
+      dataBucket: BUCKETS.data,
+      exportBucket: BUCKETS.exports,
+      stateMachineArn: STATE_MACHINE_ARN,
+    },
+    s3Mock,
+    sfnMock,
+    objects,
+    metadata,
+    executions,
+    uploads,
+    text: (bucket, key) => objects.get(`${bucket}/${key}`)?.toString('utf8'),
+    put: (bucket, key, body) => {
+      objects.set(`${bucket}/${key}`, Buffer.from(body));
+      metadata.delete(`${bucket}/${key}`);
+    },
+    keys,
+  };
+}
 
+function fakeObjectReads(s3Mock: AwsClientStub<S3Client>, { objects, metadata }: FakeStore): void {
   s3Mock.on(GetObjectCommand).callsFake(({ Bucket, Key, Range }: GetInput) => {
     const whole = objects.get(`${Bucket}/${Key}`);
     if (!whole) throw s3Error('NoSuchKey', 404);
@@ -210,66 +270,31 @@ export function fakeAws(): FakeAws {
     if (!body) throw s3Error('NotFound', 404);
     return { ContentLength: body.length };
   });
-  s3Mock
-    .on(PutObjectCommand)
-    .callsFake(
-      async ({
-        Bucket,
-        Key,
-        Body,
-        IfNoneMatch,
-        IfMatch,
-        Metadata,
-      }: {
-        Bucket: string;
-        Key: string;
-        Body: unknown;
-        IfNoneMatch?: string;
-        IfMatch?: string;
-        Metadata?: Record<string, string>;
-      }) => {
-        const bytes = await bodyBytes(Body);
-        // Checked and written in one step, as S3 does a conditional put.
-        const current = objects.get(`${Bucket}/${Key}`);
-        if (IfNoneMatch === '*' && current) throw s3Error('PreconditionFailed', 412);
-        if (IfMatch !== undefined && !current) throw s3Error('NoSuchKey', 404);
-        if (IfMatch !== undefined && etagOf(current!) !== IfMatch)
-          throw s3Error('PreconditionFailed', 412);
-        objects.set(`${Bucket}/${Key}`, bytes);
-        metadata.set(`${Bucket}/${Key}`, Metadata ?? {});
-        return {};
-      },
-    );
-  s3Mock
-    .on(ListObjectsV2Command)
-    .callsFake(
-      ({
-        Bucket,
-        Prefix = '',
-        Delimiter,
-      }: {
-        Bucket: string;
-        Prefix?: string;
-        Delimiter?: string;
-      }) => {
-        const all = keys(Bucket, Prefix);
-        if (!Delimiter)
-          return { Contents: all.map((Key) => ({ Key, Size: 1 })), IsTruncated: false };
-        const contents: string[] = [];
-        const common = new Set<string>();
-        for (const key of all) {
-          const rest = key.slice(Prefix.length);
-          const cut = rest.indexOf(Delimiter);
-          if (cut < 0) contents.push(key);
-          else common.add(Prefix + rest.slice(0, cut + 1));
-        }
-        return {
-          Contents: contents.map((Key) => ({ Key, Size: 1 })),
-          CommonPrefixes: [...common].map((p) => ({ Prefix: p })),
-          IsTruncated: false,
-        };
-      },
-    );
+}
+
+interface PutInput {
+  Bucket: string;
+  Key: string;
+  Body: unknown;
+  IfNoneMatch?: string;
+  IfMatch?: string;
+  Metadata?: Record<string, string>;
+}
+
+function fakeObjectWrites(s3Mock: AwsClientStub<S3Client>, { objects, metadata }: FakeStore): void {
+  s3Mock.on(PutObjectCommand).callsFake(async (input: PutInput) => {
+    const bytes = await bodyBytes(input.Body);
+    const at = `${input.Bucket}/${input.Key}`;
+    // Checked and written in one step, as S3 does a conditional put.
+    const current = objects.get(at);
+    if (input.IfNoneMatch === '*' && current) throw s3Error('PreconditionFailed', 412);
+    if (input.IfMatch !== undefined && !current) throw s3Error('NoSuchKey', 404);
+    if (input.IfMatch !== undefined && etagOf(current!) !== input.IfMatch)
+      throw s3Error('PreconditionFailed', 412);
+    objects.set(at, bytes);
+    metadata.set(at, input.Metadata ?? {});
+    return {};
+  });
   s3Mock
     .on(DeleteObjectsCommand)
     .callsFake(
@@ -281,7 +306,51 @@ export function fakeAws(): FakeAws {
         return {};
       },
     );
+}
 
+interface ListInput {
+  Bucket: string;
+  Prefix?: string;
+  Delimiter?: string;
+  ContinuationToken?: string;
+  MaxKeys?: number;
+}
+
+/**
+ * ListObjectsV2 as S3 answers it: keys and common prefixes in one sorted sequence, cut into pages
+ * of at most MaxKeys (and the page size), each but the last with a continuation token.
+ */
+function fakeListings(
+  s3Mock: AwsClientStub<S3Client>,
+  { keys }: FakeStore,
+  pageSize: number,
+): void {
+  s3Mock.on(ListObjectsV2Command).callsFake((input: ListInput) => {
+    const prefix = input.Prefix ?? '';
+    const entries = new Set<string>();
+    for (const key of keys(input.Bucket, prefix)) {
+      const cut = input.Delimiter ? key.indexOf(input.Delimiter, prefix.length) : -1;
+      entries.add(cut < 0 ? key : key.slice(0, cut + input.Delimiter!.length));
+    }
+    const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+    const end = start + Math.min(input.MaxKeys ?? pageSize, pageSize);
+    const page = [...entries].slice(start, end);
+    const isPrefix = (entry: string) =>
+      Boolean(input.Delimiter) && entry.endsWith(input.Delimiter!);
+    return {
+      Contents: page.filter((e) => !isPrefix(e)).map((Key) => ({ Key, Size: 1 })),
+      CommonPrefixes: page.filter(isPrefix).map((Prefix) => ({ Prefix })),
+      KeyCount: page.length,
+      IsTruncated: end < entries.size,
+      ...(end < entries.size ? { NextContinuationToken: String(end) } : {}),
+    };
+  });
+}
+
+function fakeExecutions(
+  sfnMock: AwsClientStub<SFNClient>,
+  executions: Map<string, FakeExecution>,
+): void {
   sfnMock
     .on(StartExecutionCommand)
     .callsFake(({ name, input }: { name: string; input: string }) => {
@@ -305,28 +374,4 @@ export function fakeAws(): FakeAws {
       ...(execution.status !== 'RUNNING' ? { stopDate: new Date('2026-03-01T00:00:00Z') } : {}),
     };
   });
-
-  const uploads = fakeMultipart(s3Mock, objects, metadata);
-
-  return {
-    deps: {
-      s3,
-      sfn,
-      dataBucket: BUCKETS.data,
-      exportBucket: BUCKETS.exports,
-      stateMachineArn: STATE_MACHINE_ARN,
-    },
-    s3Mock,
-    sfnMock,
-    objects,
-    metadata,
-    executions,
-    uploads,
-    text: (bucket, key) => objects.get(`${bucket}/${key}`)?.toString('utf8'),
-    put: (bucket, key, body) => {
-      objects.set(`${bucket}/${key}`, Buffer.from(body));
-      metadata.delete(`${bucket}/${key}`);
-    },
-    keys,
-  };
 }

@@ -8,10 +8,9 @@ import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { formatTable } from '../../../shared/formats/index';
 import { safeName } from '../../../shared/names';
 import { workKeys } from '../../../shared/pipeline/work';
-import { StoreWriter } from '../../../shared/store/writer';
 import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
-import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
+import { awsError, BUCKETS, fakeAws, storeProject, type FakeAws } from './fake-aws';
 
 const P = SAMPLE_PROJECT_ID;
 const OD = SAMPLE_TASK_IDS.objectDetection;
@@ -25,10 +24,7 @@ const sample = buildSampleProject();
 beforeEach(async () => {
   aws = fakeAws();
   handler = createApiHandler(() => aws.deps);
-  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, P);
-  await writer.project(sample.project);
-  for (const { dataset } of sample.datasets) await writer.dataset(dataset);
-  for (const { task } of sample.tasks) await writer.task(task);
+  await storeProject(aws, sample);
 });
 
 interface Call {
@@ -117,6 +113,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 const ID1 = '20260201T000000000Z-00000001';
 const ID2 = '20260202T000000000Z-00000002';
 const ID3 = '20260203T000000000Z-00000003';
+/** The columns an unreadable row cannot fill. */
+const NULL_COLUMNS = ['name', 'task', 'format', 'maskKind', 'type', 'finished_at', 'bytes'];
 
 describe('authorisation from the cognito:groups claim', () => {
   const routes: Array<[string, string, Call?]> = [
@@ -219,7 +217,9 @@ describe('POST /projects/{projectId}/exports', () => {
     expect(aws.text(BUCKETS.exports, recordKeys.record(P, id))).not.toContain('open sesame');
     expect(JSON.stringify(response.body)).not.toContain('open sesame');
   });
+});
 
+describe('POST /projects/{projectId}/exports: refused requests', () => {
   it('answers 400 listing every problem of the request', async () => {
     const response = await call('POST', `/projects/${P}/exports`, {
       body: {
@@ -267,7 +267,9 @@ describe('POST /projects/{projectId}/exports', () => {
     expect(response.status).toBe(404);
     expect(response.body!.error.message).toMatch(/missing-task/);
   });
+});
 
+describe('POST /projects/{projectId}/exports: bodies', () => {
   it('answers 400 to malformed JSON and to a missing body', async () => {
     const malformed = await call('POST', `/projects/${P}/exports`, { rawBody: '{"type": "both",' });
     expect(malformed.status).toBe(400);
@@ -295,13 +297,14 @@ describe('POST /projects/{projectId}/exports', () => {
   });
 });
 
-describe('Idempotency-Key', () => {
-  const post = (body: unknown, key = 'key-1') =>
-    call('POST', `/projects/${P}/exports`, { body, headers: { 'Idempotency-Key': key } });
+/** A POST of an export under an Idempotency-Key. */
+const postWithKey = (body: unknown, key = 'key-1') =>
+  call('POST', `/projects/${P}/exports`, { body, headers: { 'Idempotency-Key': key } });
 
+describe('Idempotency-Key', () => {
   it('gives back the same export for the same key and body, whatever its key order', async () => {
-    const first = await post({ ...odRequest, password: 'pw' });
-    const again = await post({ password: 'pw', format: 'coco', taskId: OD, type: 'both' });
+    const first = await postWithKey({ ...odRequest, password: 'pw' });
+    const again = await postWithKey({ password: 'pw', format: 'coco', taskId: OD, type: 'both' });
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body!.id).toBe(first.body!.id);
@@ -314,24 +317,24 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 409 for the same key with another body or another password', async () => {
-    await post({ ...odRequest, password: 'pw' });
-    const other = await post({ ...odRequest, format: 'csv', password: 'pw' });
+    await postWithKey({ ...odRequest, password: 'pw' });
+    const other = await postWithKey({ ...odRequest, format: 'csv', password: 'pw' });
     expect(other.status).toBe(409);
     expect(other.body!.error.code).toBe('ConflictError');
-    expect((await post({ ...odRequest, password: 'other' })).status).toBe(409);
-    expect((await post(odRequest)).status).toBe(409);
+    expect((await postWithKey({ ...odRequest, password: 'other' })).status).toBe(409);
+    expect((await postWithKey(odRequest)).status).toBe(409);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
   it('keys are separate: another key starts another export', async () => {
-    const a = await post(odRequest, 'a');
-    const b = await post(odRequest, 'b');
+    const a = await postWithKey(odRequest, 'a');
+    const b = await postWithKey(odRequest, 'b');
     expect(a.body!.id).not.toBe(b.body!.id);
   });
 
   it('makes one export of 20 concurrent first uses of a key: 202 with its id, or 409', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => post({ ...odRequest, password: 'pw' }, 'nightly')),
+      Array.from({ length: 20 }, () => postWithKey({ ...odRequest, password: 'pw' }, 'nightly')),
     );
     const statuses = responses.map((r) => r.status);
     expect(
@@ -343,9 +346,11 @@ describe('Idempotency-Key', () => {
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
     expect(aws.keys(BUCKETS.exports, 'secrets/')).toHaveLength(1);
   });
+});
 
+describe('Idempotency-Key: keys whose export is gone or never started', () => {
   it('restarts a key whose export was deleted once only, however many requests race for it', async () => {
-    const first = await post(odRequest, 'again');
+    const first = await postWithKey(odRequest, 'again');
     aws.executions.set(first.body!.id, { name: first.body!.id, input: '{}', status: 'ABORTED' });
     expect((await call('DELETE', `/projects/${P}/exports/${first.body!.id}`)).status).toBe(204);
     // The entry is stale once its export has gone and it is older than the in-flight window.
@@ -356,7 +361,9 @@ describe('Idempotency-Key', () => {
       entryKey!,
       JSON.stringify({ ...entry, created_at: '2026-01-01T00:00:00.000Z' }),
     );
-    const responses = await Promise.all(Array.from({ length: 10 }, () => post(odRequest, 'again')));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => postWithKey(odRequest, 'again')),
+    );
     const ids = new Set(responses.filter((r) => r.status === 202).map((r) => r.body!.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).not.toBe(first.body!.id);
@@ -364,9 +371,9 @@ describe('Idempotency-Key', () => {
   });
 
   it('releases the key when the export could not start, so the corrected request may reuse it', async () => {
-    const missing = await post({ ...odRequest, taskId: 'missing-task' });
+    const missing = await postWithKey({ ...odRequest, taskId: 'missing-task' });
     expect(missing.status).toBe(404);
-    const fixed = await post(odRequest);
+    const fixed = await postWithKey(odRequest);
     expect(fixed.status).toBe(202);
     expect(fixed.headers['idempotent-replayed']).toBeUndefined();
   });
@@ -427,7 +434,9 @@ describe('GET /projects/{projectId}/exports', () => {
     expect(body!.items[0]).toMatchObject({ status: 'RUNNING', progress: { done: 3, total: 4 } });
     expect(body!.items[0].download_url).toBeUndefined();
   });
+});
 
+describe('GET /projects/{projectId}/exports: exports their execution ended', () => {
   it.each([
     ['TIMED_OUT', 'ExecutionTimedOut'],
     ['ABORTED', 'ExecutionAborted'],
@@ -488,7 +497,9 @@ describe('GET /projects/{projectId}/exports', () => {
     expect(aws.keys(BUCKETS.exports, 'secrets/')).toEqual([]);
     expect((await call('DELETE', `/projects/${P}/exports/${ID1}`)).status).toBe(204);
   });
+});
 
+describe('GET /projects/{projectId}/exports: missing projects and unreadable rows', () => {
   it('answers 404 for a project that does not exist, like POST', async () => {
     const response = await call('GET', '/projects/nowhere/exports', { groups: 'admin' });
     expect(response.status).toBe(404);
@@ -525,24 +536,20 @@ describe('GET /projects/{projectId}/exports', () => {
       const items = response.body!.items;
       expect(items.map((r: { id: string }) => r.id)).toEqual([ID3, ID2, ID1]);
       expect(items[0].status).toBe('SUCCEEDED');
-      expect(items[1]).toEqual({
+      // What the id tells (the creation time), the reason, and every other column null.
+      const { id, status, created_at, progress, error, ...others } = items[1];
+      expect({ id, status, created_at, progress }).toEqual({
         id: ID2,
-        name: null,
-        task: null,
-        format: null,
-        maskKind: null,
-        type: null,
         status: 'UNREADABLE',
-        progress: { done: 0, total: 0 },
         created_at: '2026-02-02T00:00:00.000Z',
-        finished_at: null,
-        bytes: null,
-        error: {
-          code: 'UnreadableRecord',
-          message: expect.stringContaining(`the record of export ${ID2} cannot be read`),
-          details: [],
-        },
+        progress: { done: 0, total: 0 },
       });
+      expect(error).toEqual({
+        code: 'UnreadableRecord',
+        message: expect.stringContaining(`the record of export ${ID2} cannot be read`),
+        details: [],
+      });
+      expect(others).toEqual(Object.fromEntries(NULL_COLUMNS.map((column) => [column, null])));
       const one = await call('GET', `/projects/${P}/exports/${ID2}`);
       expect(one.status).toBe(200);
       expect(one.body).toEqual(items[1]);
@@ -554,7 +561,9 @@ describe('GET /projects/{projectId}/exports', () => {
       expect((await call('GET', `/projects/${P}/exports`)).body!.items).toHaveLength(2);
     },
   );
+});
 
+describe('GET /projects/{projectId}/exports: deleting unreadable rows, paging parameters', () => {
   it('refuses to delete an unreadable row while its execution runs', async () => {
     aws.put(BUCKETS.exports, recordKeys.record(P, ID2), '{"id":');
     aws.executions.set(ID2, { name: ID2, input: '{}', status: 'RUNNING' });
@@ -614,23 +623,23 @@ describe('routing', () => {
   });
 });
 
-describe('ids that become parts of S3 keys (DESIGN §15)', () => {
-  const UNSAFE_IDS = [
-    '..',
-    '.',
-    '../../other/tasks/t',
-    'a/b',
-    'a\\b',
-    'a..b',
-    'nul\u0000here',
-    'tab\there',
-    'next\u0085line',
-    'del\u007f',
-    'over\u202eride',
-    'zero\u200bwidth',
-    'line\u2028separator',
-  ];
+const UNSAFE_IDS = [
+  '..',
+  '.',
+  '../../other/tasks/t',
+  'a/b',
+  'a\\b',
+  'a..b',
+  'nul\u0000here',
+  'tab\there',
+  'next\u0085line',
+  'del\u007f',
+  'over\u202eride',
+  'zero\u200bwidth',
+  'line\u2028separator',
+];
 
+describe('ids that become parts of S3 keys (DESIGN §15)', () => {
   it.each(UNSAFE_IDS.map((id) => [JSON.stringify(id), id]))(
     'answers 400 naming taskId %s, and reads no key built from it',
     async (_, taskId) => {
@@ -665,7 +674,9 @@ describe('ids that become parts of S3 keys (DESIGN §15)', () => {
       'datasetIds[3] "c\\\\d" contains "\\"',
     ]);
   });
+});
 
+describe('ids that become parts of S3 keys: path project ids', () => {
   it.each([
     ['%2e%2e', '..'],
     ['a%2Fb', 'a/b'],
@@ -725,7 +736,10 @@ describe('cognito:groups claims that must grant nothing', () => {
   });
 });
 
-describe('export names and passwords', () => {
+describe('export names', () => {
+  const postNamed = (name: string) =>
+    call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+
   it.each([
     ['U+202E right-to-left override', 'invoice\u202egpj.zip'],
     ['U+202A left-to-right embedding', 'a\u202ab'],
@@ -736,24 +750,23 @@ describe('export names and passwords', () => {
     ['U+0085 next line', 'a\u0085b'],
     ['a newline', 'a\nb'],
   ])('answers 400 to a name holding %s', async (_, name) => {
-    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
+    const response = await postNamed(name);
     expect(response.status).toBe(400);
     expect(response.body!.error.details).toEqual([
       expect.stringMatching(/^name contains U\+[0-9A-F]{4}: control characters, bidirectional/),
     ]);
   });
 
-  it.each([
-    ['emoji', 'train 🚀 set'],
-    ['CJK', '训练集'],
-    ['right-to-left text with a mark', 'ייצוא\u200f 2026'],
-    ['a family emoji (joiners)', '👨‍👩‍👧 exports'],
-  ])('accepts a name in %s', async (_, name) => {
-    const response = await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, name } });
-    expect(response.status).toBe(202);
-    expect(response.body!.name).toBe(name);
+  it('accepts names in emoji, CJK, right-to-left text with a mark, and emoji with joiners', async () => {
+    for (const name of ['train 🚀 set', '训练集', 'ייצוא\u200f 2026', '👨‍👩‍👧 exports']) {
+      const response = await postNamed(name);
+      expect(response.status, name).toBe(202);
+      expect(response.body!.name).toBe(name);
+    }
   });
+});
 
+describe('export passwords', () => {
   it('caps AES passwords at 99 characters, saying why, and lets ZipCrypto keep 128', async () => {
     const post = (password: string, encryption?: string) =>
       call('POST', `/projects/${P}/exports`, {
@@ -803,6 +816,9 @@ describe('export names and passwords', () => {
 });
 
 describe('dateRange', () => {
+  const postFrom = (from: string) =>
+    call('POST', `/projects/${P}/exports`, { body: { ...odRequest, dateRange: { from } } });
+
   it.each([
     '1',
     'March 7, 2026',
@@ -818,9 +834,7 @@ describe('dateRange', () => {
     '2026-03-07T12:00:00+25:00',
     '20260307T120000Z',
   ])('answers 400 to %j, which is no ISO-8601 date-time with a time zone', async (from) => {
-    const response = await call('POST', `/projects/${P}/exports`, {
-      body: { ...odRequest, dateRange: { from } },
-    });
+    const response = await postFrom(from);
     expect(response.status).toBe(400);
     expect(response.body!.error.details).toEqual([
       `dateRange.from ${JSON.stringify(from)} is not an ISO-8601 date-time with a time zone (2026-03-07T00:00:00Z, 2026-03-07T09:30:00+01:00)`,
@@ -832,35 +846,27 @@ describe('dateRange', () => {
     '2026-03-07T12:00Z',
     '2026-03-07T12:00:00.123456+05:30',
     '2026-12-31T23:59:59-12:00',
-  ])('accepts %j', async (from) => {
-    const response = await call('POST', `/projects/${P}/exports`, {
-      body: { ...odRequest, dateRange: { from } },
-    });
-    expect(response.status).toBe(202);
-  });
+  ])('accepts %j', async (from) => expect((await postFrom(from)).status).toBe(202));
 });
 
-describe('failures of S3 and Step Functions', () => {
-  const expectInternal = (response: Awaited<ReturnType<typeof call>>, leaked: string[]) => {
-    expect(response.status).toBe(500);
-    expect(response.body!.error.code).toBe('InternalError');
-    expect(response.body!.error.details).toEqual({ requestId: 'gateway-request-1' });
-    expect(response.body!.error.message).toContain('gateway-request-1');
-    for (const text of leaked) expect(JSON.stringify(response.body)).not.toContain(text);
-  };
+const expectInternal = (response: Awaited<ReturnType<typeof call>>, leaked: string[]) => {
+  expect(response.status).toBe(500);
+  expect(response.body!.error.code).toBe('InternalError');
+  expect(response.body!.error.details).toEqual({ requestId: 'gateway-request-1' });
+  expect(response.body!.error.message).toContain('gateway-request-1');
+  for (const text of leaked) expect(JSON.stringify(response.body)).not.toContain(text);
+};
 
+describe('failures of S3 and Step Functions', () => {
   beforeEach(() => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
   });
 
   it('answers 500 with a request id when S3 fails reading a record', async () => {
     storeRecord(record(ID1));
-    aws.s3Mock.on(GetObjectCommand).rejects(
-      Object.assign(new Error('We encountered an internal error at export-bucket'), {
-        name: 'InternalError',
-        $metadata: { httpStatusCode: 500 },
-      }),
-    );
+    aws.s3Mock
+      .on(GetObjectCommand)
+      .rejects(awsError('InternalError', 500, 'We encountered an internal error at export-bucket'));
     expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
       'export-bucket',
       'internal error at',
@@ -868,33 +874,24 @@ describe('failures of S3 and Step Functions', () => {
   });
 
   it('answers 500 when S3 denies a listing', async () => {
-    aws.s3Mock.on(ListObjectsV2Command).rejects(
-      Object.assign(new Error('Access Denied for arn:aws:iam::123456789012:role/x'), {
-        name: 'AccessDenied',
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
+    aws.s3Mock
+      .on(ListObjectsV2Command)
+      .rejects(awsError('AccessDenied', 403, 'Access Denied for arn:aws:iam::123456789012:role/x'));
     expectInternal(await call('GET', `/projects/${P}/exports`), ['arn:aws', 'AccessDenied']);
   });
 
   it('answers 500 when S3 fails writing the record, and starts nothing', async () => {
-    aws.s3Mock.on(PutObjectCommand).rejects(
-      Object.assign(new Error('slow down'), {
-        name: 'SlowDown',
-        $metadata: { httpStatusCode: 503 },
-      }),
-    );
+    aws.s3Mock.on(PutObjectCommand).rejects(awsError('SlowDown', 503, 'slow down'));
     expectInternal(await call('POST', `/projects/${P}/exports`, { body: odRequest }), ['SlowDown']);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('answers 500 when StartExecution fails, and the record says FAILED instead of QUEUED', async () => {
-    aws.sfnMock.on(StartExecutionCommand).rejects(
-      Object.assign(new Error('State machine arn:aws:states:secret is throttled'), {
-        name: 'ThrottlingException',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
+    aws.sfnMock
+      .on(StartExecutionCommand)
+      .rejects(
+        awsError('ThrottlingException', 400, 'State machine arn:aws:states:secret is throttled'),
+      );
     expectInternal(
       await call('POST', `/projects/${P}/exports`, { body: { ...odRequest, password: 'pw' } }),
       ['arn:aws', 'Throttling'],
@@ -907,18 +904,23 @@ describe('failures of S3 and Step Functions', () => {
 
   it('answers 500 when DescribeExecution fails', async () => {
     storeRecord(record(ID1, { status: 'RUNNING', archive: null }));
-    aws.sfnMock.on(DescribeExecutionCommand).rejects(
-      Object.assign(new Error('User arn:aws:sts::1:assumed-role is not authorized'), {
-        name: 'AccessDeniedException',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
+    aws.sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          400,
+          'User arn:aws:sts::1:assumed-role is not authorized',
+        ),
+      );
     expectInternal(await call('GET', `/projects/${P}/exports/${ID1}`), [
       'arn:aws',
       'not authorized',
     ]);
   });
+});
 
+describe('failures of S3 and Step Functions: logs', () => {
   it('logs the internals it does not show, without the request body', async () => {
     // The function logs JSON lines (Powertools) to the process's stdout and stderr.
     const lines: string[] = [];

@@ -5,22 +5,21 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createS3RequestHandler } from '../../../functions/s3-request/handler';
 import { recordKeys, type ExportRecord } from '../../../shared/exports/record';
 import { PROCESSED_METADATA } from '../../../shared/exports/request-object';
-import { StoreWriter } from '../../../shared/store/writer';
 import { lambdaContext } from '../../../local/lambda-context';
 import { buildSampleProject, SAMPLE_PROJECT_ID, SAMPLE_TASK_IDS } from '../../../local/sample';
-import { BUCKETS, fakeAws, type FakeAws } from './fake-aws';
+import { BUCKETS, fakeAws, storeProject, type FakeAws } from './fake-aws';
 
 const P = SAMPLE_PROJECT_ID;
 const sample = buildSampleProject();
 let aws: FakeAws;
 let handler: ReturnType<typeof createS3RequestHandler>;
+/** The puts that stored the project before each test. */
+let seededWrites: number;
 
 beforeEach(async () => {
   aws = fakeAws();
   handler = createS3RequestHandler(() => aws.deps);
-  const writer = new StoreWriter(aws.deps.s3, BUCKETS.data, P);
-  await writer.project(sample.project);
-  for (const { task } of sample.tasks) await writer.task(task);
+  seededWrites = await storeProject(aws, sample);
 });
 
 /** The notification S3 sends for a created object: the key URL-encoded, spaces as `+`. */
@@ -43,17 +42,18 @@ function created(key: string, sequencer = '0062E99A88DC407460'): S3Event {
   } as unknown as S3Event;
 }
 
+const COCO_REQUEST = { type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' };
+/** Writes a request object to the data bucket; `run(created(key))` then sends its notification. */
+const putRequest = (key: string, body: unknown = COCO_REQUEST) =>
+  aws.put(BUCKETS.data, key, JSON.stringify(body));
+
 const run = (event: S3Event) => handler(event, lambdaContext('s3-request'));
 const status = (key: string) => JSON.parse(aws.text(BUCKETS.data, key) ?? 'null');
 
 describe('S3 request objects', () => {
   it('starts an export and writes its id to the status object', async () => {
     const key = `requests/${P}/nightly coco.json`;
-    aws.put(
-      BUCKETS.data,
-      key,
-      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
-    );
+    putRequest(key);
     await run(created(key));
     const outcome = status(`requests/${P}/nightly coco.status.json`);
     expect(outcome).toMatchObject({ status: 'STARTED', projectId: P, request: key });
@@ -93,7 +93,9 @@ describe('S3 request objects', () => {
     await run(created(key, '0062E99A88DC407470'));
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
+});
 
+describe('S3 request objects: problems of a bad request', () => {
   it('lists every problem of a bad request in the status object, and removes its password', async () => {
     const key = `requests/${P}/bad.json`;
     aws.put(
@@ -121,7 +123,9 @@ describe('S3 request objects', () => {
       'maskKind is required with the masks format',
     ]);
   });
+});
 
+describe('S3 request objects: refusals, and deliveries that start nothing new', () => {
   it('rejects malformed JSON and an unknown task', async () => {
     aws.put(BUCKETS.data, `requests/${P}/broken.json`, '{"type":');
     await run(created(`requests/${P}/broken.json`));
@@ -143,18 +147,13 @@ describe('S3 request objects', () => {
     aws.put(BUCKETS.data, `requests/loose.json`, '{}');
     await run(created(`requests/${P}/x.status.json`));
     await run(created('requests/loose.json'));
-    expect(aws.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(
-      1 + sample.tasks.length, // the store seeded in beforeEach, nothing more
-    );
+    // The store seeded in beforeEach, nothing more.
+    expect(aws.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(seededWrites);
   });
 
   it('starts one export however often the same notification is delivered', async () => {
     const key = `requests/${P}/twice.json`;
-    aws.put(
-      BUCKETS.data,
-      key,
-      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
-    );
+    putRequest(key);
     await run(created(key));
     await run(created(key));
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
@@ -187,7 +186,6 @@ describe('S3 request objects', () => {
 describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
   const writes = () =>
     aws.s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key ?? '');
-  const seeded = () => 1 + sample.tasks.length;
 
   it.each([
     'requests/../projects/sample/x.json',
@@ -198,28 +196,20 @@ describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
     `requests/${P}/nul\u0000.json`,
     `requests/${P}/..json`,
   ])('reads and writes nothing for %j, whose segments are not safe', async (key) => {
-    aws.put(
-      BUCKETS.data,
-      key,
-      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
-    );
+    putRequest(key);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const outcomes = await run(created(key));
     expect(outcomes).toEqual([null]);
     expect(warn).toHaveBeenCalledWith(expect.stringContaining(JSON.stringify(key)));
     warn.mockRestore();
-    expect(writes()).toHaveLength(seeded());
+    expect(writes()).toHaveLength(seededWrites);
     expect(aws.s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(aws.sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('rejects a request whose project id cannot be a group name, beside the request', async () => {
     const key = 'requests/a,admin/x.json';
-    aws.put(
-      BUCKETS.data,
-      key,
-      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
-    );
+    putRequest(key);
     await run(created(key));
     expect(status('requests/a,admin/x.status.json')).toMatchObject({
       status: 'REJECTED',
@@ -250,14 +240,12 @@ describe('S3 request objects: keys and passwords (DESIGN §15)', () => {
       );
     },
   );
+});
 
+describe('S3 request objects: status objects of earlier invocations', () => {
   it('tolerates an unreadable status object from an earlier invocation', async () => {
     const key = `requests/${P}/again.json`;
-    aws.put(
-      BUCKETS.data,
-      key,
-      JSON.stringify({ type: 'both', taskId: SAMPLE_TASK_IDS.objectDetection, format: 'coco' }),
-    );
+    putRequest(key);
     aws.put(BUCKETS.data, `requests/${P}/again.status.json`, '{"status":"STAR');
     await run(created(key));
     expect(status(`requests/${P}/again.status.json`).status).toBe('STARTED');
