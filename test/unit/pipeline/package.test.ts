@@ -81,7 +81,7 @@ describe('collectMerges', () => {
   });
 });
 
-describe('packageExport', () => {
+describe('packageExport: the stitched bytes', () => {
   it('stitches byte for byte the zip createArchive writes of the same entries, and records its size and CRC-32', async () => {
     const ref = await renderedExport(pipeline);
     const record = await packageExport(pipeline.deps, ref);
@@ -119,7 +119,9 @@ describe('packageExport', () => {
     }
     expect(sha256(archives[1]!)).toBe(sha256(archives[0]!));
   });
+});
 
+describe('packageExport: what passes through it', () => {
   it("has S3 copy the shards' large segments, and reads only small ones and the indexes", async () => {
     pipeline = fakePipeline(2);
     // Segments of about 6, 6 and 3 MiB: two are parts of their own, the last joins the end.
@@ -172,7 +174,9 @@ describe('packageExport', () => {
       await zip.close();
     }
   });
+});
 
+describe('packageExport: passwords, failures and cancels', () => {
   it('enciphers its own entries with the password, then removes the password', async () => {
     const ref = await renderedExport(pipeline, { password: 'end secret' });
     const record = await packageExport(pipeline.deps, ref);

@@ -122,7 +122,9 @@ describe('stageShard', () => {
     const segment = exportObject(workKeys.segment(ref.exportId, 0))!;
     expect(stats.segment).toEqual({ bytes: segment.length, crc32: crc32(segment), entries: 6 });
   });
+});
 
+describe('stageShard: the password and retries', () => {
   it('enciphers the entries with the password it reads from secrets/', async () => {
     const ref = await plannedExport(pipeline, { password: 'shard secret' });
     await renderShard(pipeline.deps, shardRef(ref, 2));
