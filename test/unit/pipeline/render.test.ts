@@ -33,6 +33,14 @@ const shardRef = (ref: { exportId: string; projectId: string }, index: number) =
   ...ref,
   shard: { index, kind: 'render' as const },
 });
+/** An export planned, and its shard `index` loaded, read and rendered, not yet staged. */
+async function renderedShard(index: number) {
+  const ref = await plannedExport(pipeline);
+  const shard = await loadShard(pipeline.deps, shardRef(ref, index));
+  const items = await readShardItems(pipeline.deps, shard);
+  return { ref, shard, rendered: await renderFiles(pipeline.deps, shard, items) };
+}
+
 const exportObject = (key: string) => pipeline.aws.objects.get(`${BUCKETS.exports}/${key}`);
 
 describe('loadShard', () => {
@@ -73,13 +81,7 @@ describe('readShardItems', () => {
 
 describe('renderFiles', () => {
   it('stages per-dataset files for package, spools per-item files, and lists the media to copy', async () => {
-    const ref = await plannedExport(pipeline);
-    const shard = await loadShard(pipeline.deps, shardRef(ref, 0));
-    const rendered = await renderFiles(
-      pipeline.deps,
-      shard,
-      await readShardItems(pipeline.deps, shard),
-    );
+    const { ref, rendered } = await renderedShard(0);
     expect(rendered.sources).toEqual([
       { path: 'datasets/Parks/img0.png', key: 'projects/p/datasets/d1/media/img0.png' },
       { path: 'datasets/Parks/img1.png', key: 'projects/p/datasets/d1/media/img1.png' },
@@ -160,13 +162,7 @@ describe('stageShard: the password and retries', () => {
   });
 
   it('marks the shard done last: no stats object when the segment cannot be written', async () => {
-    const ref = await plannedExport(pipeline);
-    const shard = await loadShard(pipeline.deps, shardRef(ref, 0));
-    const rendered = await renderFiles(
-      pipeline.deps,
-      shard,
-      await readShardItems(pipeline.deps, shard),
-    );
+    const { ref, shard, rendered } = await renderedShard(0);
     pipeline.aws.objects.delete(`${BUCKETS.data}/projects/${P}/datasets/d1/media/img1.png`);
     await expect(stageShard(pipeline.deps, ref, shard, { ...rendered, items: 2 })).rejects.toThrow(
       'projects/p/datasets/d1/media/img1.png does not exist',
