@@ -8,6 +8,7 @@
  *
  *   npm run bench package             sizes 1000 and 10000
  *   npm run bench package -- 500 5000
+ *   PACKAGE_BENCH_IMAGE_KIB=160 npm run bench package   images of 160 KiB instead of 16
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +29,7 @@ import { smallAndLarge } from './sizes';
 import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
 const LATENCY_MS = Number(process.env.PACKAGE_BENCH_LATENCY_MS ?? '20');
-const IMAGE_BYTES = 16 * 1024;
+const IMAGE_BYTES = Number(process.env.PACKAGE_BENCH_IMAGE_KIB ?? '16') * 1024;
 const self = fileURLToPath(import.meta.url);
 
 interface PackageResult {
@@ -39,6 +40,8 @@ interface PackageResult {
   baselineMB: number;
   bytes: number;
   files: number;
+  /** Bytes of the archive's parts package uploaded itself and of the objects it read. */
+  throughBytes: number;
 }
 
 async function seed(size: number): Promise<void> {
@@ -100,6 +103,24 @@ async function packageOnly(exportId: string): Promise<void> {
     },
     { step: 'finalizeRequest', name: 'simulatedLatency' },
   );
+  let throughBytes = 0;
+  deps.s3.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const request = args.request as {
+        method: string;
+        query: Record<string, unknown>;
+        headers: Record<string, string>;
+      };
+      const response = result.response as { headers: Record<string, string> };
+      const copied = 'x-amz-copy-source' in request.headers;
+      if (request.method === 'PUT' && 'partNumber' in request.query && !copied)
+        throughBytes += Number(request.headers['content-length'] ?? 0);
+      if (request.method === 'GET') throughBytes += Number(response.headers['content-length'] ?? 0);
+      return result;
+    },
+    { step: 'finalizeRequest', name: 'countThroughBytes' },
+  );
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
@@ -116,6 +137,7 @@ async function packageOnly(exportId: string): Promise<void> {
     baselineMB: baseline / 2 ** 20,
     bytes: record.archive!.bytes,
     files: record.archive!.files,
+    throughBytes,
   };
   console.log(JSON.stringify(result));
 }
@@ -147,7 +169,7 @@ if (process.argv[2] === '--package') {
         `${(r.size / r.seconds).toFixed(0).padStart(5)} items/s  ` +
         `${(r.bytes / 2 ** 20 / r.seconds).toFixed(1)} MiB/s  peak ${r.peakMB.toFixed(0)} MB ` +
         `(at start ${r.baselineMB.toFixed(0)} MB)  archive ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ` +
-        `${r.files} files`,
+        `${r.files} files, ${(r.throughBytes / 2 ** 20).toFixed(1)} MiB through package`,
     );
   }
   const ratio = results[1]!.peakMB / results[0]!.peakMB;
