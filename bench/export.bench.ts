@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startLocalStack } from '../local/stack';
 import { runExport } from '../local/run-export';
+import { smallAndLarge } from './sizes';
 import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
 async function measure(size: number, format: string): Promise<void> {
@@ -64,14 +65,10 @@ async function measure(size: number, format: string): Promise<void> {
 if (process.argv[2] === '--measure') {
   await measure(Number(process.argv[3]), process.argv[4]!);
 } else {
-  const sizes = process.argv
-    .slice(2)
-    .map(Number)
-    .filter((n) => n > 0);
-  const [small, large] = sizes.length === 2 ? sizes : [1000, 5000];
+  const [small, large] = smallAndLarge([1000, 5000]);
   const self = fileURLToPath(import.meta.url);
   for (const format of ['yolo_darknet', 'coco']) {
-    const results = [small!, large!].map((size) => {
+    const results = [small, large].map((size) => {
       const run = spawnSync(
         process.execPath,
         [

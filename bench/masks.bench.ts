@@ -16,6 +16,7 @@ import { LabelMask } from '../shared/masks/label-mask';
 import { encodeGreyPng, PNG_OPTIONS_16, PNG_OPTIONS_8, type PngOptions } from '../shared/masks/png';
 import { fillRings } from '../shared/masks/rasterise';
 import type { Point } from '../shared/model/types';
+import { seeded } from '../test/unit/masks/reference';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;
@@ -31,16 +32,6 @@ interface Polygon {
   value: number;
   value16: number;
   points: Point[];
-}
-
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Object-like outlines: star-shaped polygons, some crossing the image border. */
@@ -198,12 +189,10 @@ function ratio(label: string, a: Result | string, b: Result | string): string {
   return `  ${label}: ${speed.toFixed(2)}x the masks per second, PNGs ${(size * 100).toFixed(1)}% of the size`;
 }
 
-function main(): void {
-  const images = makeImages();
-  const dir = mkdtempSync(join(tmpdir(), 'masks-bench-'));
-  const polygonsFile = join(dir, 'polygons.json');
+/** The polygons as masks_pillow.py reads them. */
+function writePolygons(images: Polygon[][], file: string): void {
   writeFileSync(
-    polygonsFile,
+    file,
     JSON.stringify({
       width: WIDTH,
       height: HEIGHT,
@@ -216,67 +205,89 @@ function main(): void {
       ),
     }),
   );
-  try {
-    const trials: Record<string, Array<Result | string>> = {
-      ours8: [],
-      ours16: [],
-      pillow8: [],
-      pillow16: [],
-      pillow16direct: [],
-    };
-    for (let t = 0; t < TRIALS; t++) {
-      trials.ours8!.push(ours(images, 8));
-      trials.pillow8!.push(pillow(polygonsFile, 'L'));
-      trials.ours16!.push(ours(images, 16));
-      trials.pillow16!.push(pillow(polygonsFile, 'I>I;16'));
-      trials.pillow16direct!.push(pillow(polygonsFile, 'I;16'));
+}
+
+type Side = 'ours8' | 'ours16' | 'pillow8' | 'pillow16' | 'pillow16direct';
+
+/** Each side's best of TRIALS, the sides alternating so that a burst of load hits them alike. */
+function bestTrials(images: Polygon[][], polygonsFile: string): Record<Side, Result | string> {
+  const trials: Record<Side, Array<Result | string>> = {
+    ours8: [],
+    ours16: [],
+    pillow8: [],
+    pillow16: [],
+    pillow16direct: [],
+  };
+  for (let t = 0; t < TRIALS; t++) {
+    trials.ours8.push(ours(images, 8));
+    trials.pillow8.push(pillow(polygonsFile, 'L'));
+    trials.ours16.push(ours(images, 16));
+    trials.pillow16.push(pillow(polygonsFile, 'I>I;16'));
+    trials.pillow16direct.push(pillow(polygonsFile, 'I;16'));
+  }
+  return {
+    ours8: best(trials.ours8),
+    ours16: best(trials.ours16),
+    pillow8: best(trials.pillow8),
+    pillow16: best(trials.pillow16),
+    pillow16direct: best(trials.pillow16direct),
+  };
+}
+
+/** Where our time goes on the first image: rasterising, and encoding each depth. */
+function timeBreakdown(images: Polygon[][]): string {
+  const sample = ourMask(images[0]!, 8, new LabelMask(WIDTH, HEIGHT));
+  const rasterise = bestMs(() => {
+    const pixels = new Uint8Array(WIDTH * HEIGHT);
+    for (const p of images[0]!) {
+      fillRings([p.points], WIDTH, HEIGHT, (r, a, b) =>
+        pixels.fill(p.value, r * WIDTH + a, r * WIDTH + b),
+      );
     }
-    const ours8 = best(trials.ours8!);
-    const ours16 = best(trials.ours16!);
-    const pillow8 = best(trials.pillow8!);
-    const pillow16 = best(trials.pillow16!);
-    const pillow16direct = best(trials.pillow16direct!);
+  });
+  const encode8 = bestMs(() => encode(sample));
+  const sample16 = ourMask(images[0]!, 16, new LabelMask(WIDTH, HEIGHT));
+  const encode16 = bestMs(() => encode(sample16));
+  return `  rasterise 20 polygons ${rasterise.toFixed(2)} ms, encode 8-bit ${encode8.toFixed(2)} ms, encode 16-bit ${encode16.toFixed(2)} ms`;
+}
 
-    const sample = ourMask(images[0]!, 8, new LabelMask(WIDTH, HEIGHT));
-    const rasterise = bestMs(() => {
-      const pixels = new Uint8Array(WIDTH * HEIGHT);
-      for (const p of images[0]!) {
-        fillRings([p.points], WIDTH, HEIGHT, (r, a, b) =>
-          pixels.fill(p.value, r * WIDTH + a, r * WIDTH + b),
-        );
-      }
-    });
-    const encode8 = bestMs(() => encode(sample));
-    const sample16 = ourMask(images[0]!, 16, new LabelMask(WIDTH, HEIGHT));
-    const encode16 = bestMs(() => encode(sample16));
+function report(results: Record<Side, Result | string>, breakdown: string): void {
+  const { ours8, ours16, pillow8, pillow16, pillow16direct } = results;
+  console.log(
+    `masks: ${WIDTH}x${HEIGHT}, ${POLYGONS} polygons of 8-64 vertices per image, ${IMAGES} images; ` +
+      `best of ${TRIALS} alternating trials`,
+  );
+  console.log(
+    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ` +
+      `Pillow ${pillowVersion || 'missing'} (${PYTHON})`,
+  );
+  console.log('8-bit');
+  console.log(row('ours (rasterise + pngjs)', ours8));
+  console.log(row('Pillow ImageDraw + save, mode L', pillow8));
+  console.log(ratio('ours / Pillow', ours8, pillow8));
+  console.log('16-bit');
+  console.log(row('ours (rasterise + 16-bit writer)', ours16));
+  console.log(row("Pillow 'I' drawn, saved as 'I;16'", pillow16));
+  console.log(row("Pillow drawn on 'I;16' directly", pillow16direct));
+  console.log(ratio("ours / Pillow 'I' -> 'I;16'", ours16, pillow16));
+  console.log(ratio("ours / Pillow 'I;16' direct", ours16, pillow16direct));
+  console.log(
+    "  (Pillow 9.x draws wrong values on 'I;16' images: only the 'I' -> 'I;16' masks are correct)",
+  );
+  console.log('where our time goes, per mask');
+  console.log(breakdown);
+}
 
-    console.log(
-      `masks: ${WIDTH}x${HEIGHT}, ${POLYGONS} polygons of 8-64 vertices per image, ${IMAGES} images; ` +
-        `best of ${TRIALS} alternating trials`,
-    );
-    console.log(
-      `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ` +
-        `Pillow ${pillowVersion || 'missing'} (${PYTHON})`,
-    );
-    console.log('8-bit');
-    console.log(row('ours (rasterise + pngjs)', ours8));
-    console.log(row('Pillow ImageDraw + save, mode L', pillow8));
-    console.log(ratio('ours / Pillow', ours8, pillow8));
-    console.log('16-bit');
-    console.log(row('ours (rasterise + 16-bit writer)', ours16));
-    console.log(row("Pillow 'I' drawn, saved as 'I;16'", pillow16));
-    console.log(row("Pillow drawn on 'I;16' directly", pillow16direct));
-    console.log(ratio("ours / Pillow 'I' -> 'I;16'", ours16, pillow16));
-    console.log(ratio("ours / Pillow 'I;16' direct", ours16, pillow16direct));
-    console.log(
-      "  (Pillow 9.x draws wrong values on 'I;16' images: only the 'I' -> 'I;16' masks are correct)",
-    );
-    console.log('where our time goes, per mask');
-    console.log(
-      `  rasterise 20 polygons ${rasterise.toFixed(2)} ms, encode 8-bit ${encode8.toFixed(2)} ms, encode 16-bit ${encode16.toFixed(2)} ms`,
-    );
+function main(): void {
+  const images = makeImages();
+  const dir = mkdtempSync(join(tmpdir(), 'masks-bench-'));
+  const polygonsFile = join(dir, 'polygons.json');
+  writePolygons(images, polygonsFile);
+  try {
+    const results = bestTrials(images, polygonsFile);
+    report(results, timeBreakdown(images));
     for (const line of encoderOptions(images)) console.log(line);
-    if (typeof pillow8 === 'string') console.log(`\n${pillow8}`);
+    if (typeof results.pillow8 === 'string') console.log(`\n${results.pillow8}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,6 +24,7 @@ import { packageExport } from '../shared/pipeline/package';
 import { planExport } from '../shared/pipeline/plan';
 import { renderShard } from '../shared/pipeline/render';
 import { packageProcess } from './package-runtime';
+import { smallAndLarge } from './sizes';
 import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
 
 const LATENCY_MS = Number(process.env.PACKAGE_BENCH_LATENCY_MS ?? '20');
@@ -124,16 +125,12 @@ if (process.argv[2] === '--package') {
 } else if (process.argv[2] === '--measure') {
   await measure(Number(process.argv[3]));
 } else {
-  const sizes = process.argv
-    .slice(2)
-    .map(Number)
-    .filter((n) => n > 0);
-  const [small, large] = sizes.length === 2 ? sizes : [1000, 10_000];
+  const [small, large] = smallAndLarge([1000, 10_000]);
   console.log(
     `node ${process.version}; package with ${LATENCY_MS} ms added to every S3 request; ` +
       `COCO, type both, AES-256, images of ${IMAGE_BYTES / 1024} KiB`,
   );
-  const results = [small!, large!].map((size) => {
+  const results = [small, large].map((size) => {
     // The S3 server's paginated listings need OpenSSL's legacy provider (DESIGN §19).
     const run = spawnSync(
       process.execPath,

@@ -1,6 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Annotation, DatasetItem, Task } from '../shared/model/types';
+import type { Annotation, DatasetItem } from '../shared/model/types';
 import { StoreWriter } from '../shared/store/writer';
+// The same records the tests build, with this project's own names, sizes and dates.
+import { aTask, anAnnotation, anItem } from '../test/helpers/builders';
 
 export const SYNTHETIC_PROJECT = 'bench';
 export const SYNTHETIC_TASK = 't';
@@ -15,6 +17,50 @@ export interface SyntheticOptions {
   image: (index: number) => Uint8Array;
 }
 
+const CREATED = '2026-01-01T00:00:00Z';
+const DATASET = 'd';
+const BOXES_PER_IMAGE = 4;
+/** Media uploads under way at once. */
+const UPLOADS_AT_ONCE = 32;
+
+const SYNTHETIC_TASK_RECORD = aTask({
+  id: SYNTHETIC_TASK,
+  name: 'Boxes',
+  dataset_ids: [DATASET],
+  classes: ['a', 'b'].map((name, i) => ({ id: i + 1, name, parent_id: null })),
+});
+
+function syntheticItem(index: number, { width, height, ext }: SyntheticOptions): DatasetItem {
+  return anItem({
+    index,
+    name: `img_${String(index).padStart(6, '0')}.${ext}`,
+    width,
+    height,
+    created_at: CREATED,
+  });
+}
+
+/** Four boxes on the diagonal of a 4x4 grid over the image, alternating between the classes. */
+function syntheticBoxes(index: number, { width, height }: SyntheticOptions): Annotation[] {
+  const cell = { w: width / 4, h: height / 4 };
+  return Array.from({ length: BOXES_PER_IMAGE }, (_, k) =>
+    anAnnotation({
+      dataset_item_index: index,
+      class_id: 1 + (k % 2),
+      instance_id: k + 1,
+      box: {
+        x: k * cell.w + 2,
+        y: k * cell.h + 2,
+        w: cell.w - 4,
+        h: cell.h - 4,
+        orientation: null,
+      },
+      created_at: CREATED,
+      updated_at: CREATED,
+    }),
+  );
+}
+
 /**
  * A benchmark project: one dataset of `size` images, an object detection task with four boxes per
  * image spread across it. Media is uploaded 32 objects at a time.
@@ -24,76 +70,29 @@ export async function seedSyntheticProject(
   bucket: string,
   options: SyntheticOptions,
 ): Promise<void> {
-  const { size, width, height, ext } = options;
   const writer = new StoreWriter(s3, bucket, SYNTHETIC_PROJECT);
-  await writer.project({
-    id: SYNTHETIC_PROJECT,
-    name: 'Bench',
-    created_at: '2026-01-01T00:00:00Z',
-  });
-  await writer.dataset({ id: 'd', name: 'Images', media: 'image', item_metadata_definitions: [] });
-  const items: DatasetItem[] = [];
-  const annotations: Annotation[] = [];
-  const cell = { w: width / 4, h: height / 4 };
-  for (let index = 0; index < size; index++) {
-    const name = `img_${String(index).padStart(6, '0')}.${ext}`;
-    items.push({
-      index,
-      name,
-      media_key: name,
-      width,
-      height,
-      num_frames: 1,
-      num_channels: 3,
-      bits_per_channel: 8,
-      meta_data: {},
-      created_at: '2026-01-01T00:00:00Z',
-    });
-    for (let k = 0; k < 4; k++) {
-      annotations.push({
-        dataset_item_index: index,
-        frame_index: 0,
-        type: 'Box',
-        class_id: 1 + (k % 2),
-        instance_id: k + 1,
-        box: {
-          x: k * cell.w + 2,
-          y: k * cell.h + 2,
-          w: cell.w - 4,
-          h: cell.h - 4,
-          orientation: null,
-        },
-        poly: null,
-        is_open: false,
-        annotators: '',
-        meta_data: {},
-        created_at: '2026-01-01T00:00:00Z',
-        updated_at: '2026-01-01T00:00:00Z',
-      });
-    }
-  }
-  const task: Task = {
-    id: SYNTHETIC_TASK,
-    name: 'Boxes',
-    type: 'object_detection',
+  await writer.project({ id: SYNTHETIC_PROJECT, name: 'Bench', created_at: CREATED });
+  await writer.dataset({
+    id: DATASET,
+    name: 'Images',
     media: 'image',
-    dataset_ids: ['d'],
-    classes: [
-      { id: 1, name: 'a', parent_id: null },
-      { id: 2, name: 'b', parent_id: null },
-    ],
-    rotation_enabled: false,
-    annotation_metadata_definitions: [],
-  };
-  await writer.task(task);
-  await writer.items('d', items);
-  await writer.annotations(SYNTHETIC_TASK, 'd', annotations);
-  const contentType = ext === 'png' ? 'image/png' : 'image/jpeg';
-  for (let i = 0; i < size; i += 32) {
+    item_metadata_definitions: [],
+  });
+  const items = Array.from({ length: options.size }, (_, index) => syntheticItem(index, options));
+  await writer.task(SYNTHETIC_TASK_RECORD);
+  await writer.items(DATASET, items);
+  await writer.annotations(
+    SYNTHETIC_TASK,
+    DATASET,
+    items.flatMap((item) => syntheticBoxes(item.index, options)),
+  );
+  const contentType = options.ext === 'png' ? 'image/png' : 'image/jpeg';
+  for (let i = 0; i < items.length; i += UPLOADS_AT_ONCE) {
+    const batch = items.slice(i, i + UPLOADS_AT_ONCE);
     await Promise.all(
-      items
-        .slice(i, i + 32)
-        .map((item) => writer.media('d', item.media_key, options.image(item.index), contentType)),
+      batch.map((item) =>
+        writer.media(DATASET, item.media_key, options.image(item.index), contentType),
+      ),
     );
   }
 }

@@ -279,71 +279,87 @@ function defineList(program: Command, context: Context): void {
     });
 }
 
-/** The commands about one export: get, wait, download, delete. */
+/** The commands about one export: get, wait, download, cancel, delete. */
 function defineExportCommands(program: Command, context: Context): void {
-  const { print, printView, client, waitFor } = context;
-  program
-    .command('get')
-    .description('one export, with its download link once SUCCEEDED')
+  defineViewCommand(
+    program,
+    context,
+    'get',
+    'one export, with its download link once SUCCEEDED',
+    (api, projectId, exportId) => api.get(projectId, exportId),
+  );
+  defineWait(program, context);
+  defineDownload(program, context);
+  defineViewCommand(
+    program,
+    context,
+    'cancel',
+    'stop a QUEUED or RUNNING export: it ends CANCELLED, with no archive',
+    (api, projectId, exportId) => api.cancel(projectId, exportId),
+  );
+  exportCommand(program, 'delete', 'remove an export and its archive').action(
+    async (exportId: string, options: ProjectOptions, command: Command) => {
+      await context.client(command).delete(options.project, exportId);
+      context.print(`deleted ${exportId}`);
+    },
+  );
+}
+
+/** A command about one export: its id as the argument, and the project. */
+function exportCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
     .argument('<exportId>')
-    .addOption(projectOption())
+    .addOption(projectOption());
+}
+
+/** A command that prints the export an API call answers with. */
+function defineViewCommand(
+  program: Command,
+  context: Context,
+  name: string,
+  description: string,
+  call: (api: ApiClient, projectId: string, exportId: string) => Promise<ExportView>,
+): void {
+  exportCommand(program, name, description)
     .addOption(jsonOption())
     .action(async (exportId: string, options: ProjectOptions, command: Command) => {
-      printView(await client(command).get(options.project, exportId), options.json);
+      context.printView(
+        await call(context.client(command), options.project, exportId),
+        options.json,
+      );
     });
+}
 
-  program
-    .command('wait')
-    .description('draw the progress on stderr until the export ends')
-    .argument('<exportId>')
-    .addOption(projectOption())
+function defineWait(program: Command, context: Context): void {
+  exportCommand(program, 'wait', 'draw the progress on stderr until the export ends')
     .addOption(intervalOption())
     .addOption(jsonOption())
     .action(async (exportId: string, options: WaitOptions, command: Command) => {
-      const done = await waitFor(client(command), options.project, exportId, options.interval);
-      printView(done, options.json);
+      const api = context.client(command);
+      const done = await context.waitFor(api, options.project, exportId, options.interval);
+      context.printView(done, options.json);
       context.exit(ended(done));
     });
+}
 
-  program
-    .command('download')
-    .description("save a SUCCEEDED export's archive")
-    .argument('<exportId>')
-    .addOption(projectOption())
+function defineDownload(program: Command, context: Context): void {
+  exportCommand(program, 'download', "save a SUCCEEDED export's archive")
     .option('--out <file>', 'where to save it (default: exports/<archive name>)')
     .option('--wait', 'wait for the export to end first')
     .addOption(intervalOption())
     .action(async (exportId: string, options: DownloadOptions, command: Command) => {
-      const api = client(command);
+      const api = context.client(command);
       const view = options.wait
-        ? await waitFor(api, options.project, exportId, options.interval)
+        ? await context.waitFor(api, options.project, exportId, options.interval)
         : await api.get(options.project, exportId);
       if (view.status === 'FAILED') {
-        printView(view);
+        context.printView(view);
         context.exit(EXIT.exportFailed);
         return;
       }
-      print(`saved ${await download(view, options.out)}`);
-    });
-
-  program
-    .command('cancel')
-    .description('stop a QUEUED or RUNNING export: it ends CANCELLED, with no archive')
-    .argument('<exportId>')
-    .addOption(projectOption())
-    .addOption(jsonOption())
-    .action(async (exportId: string, options: ProjectOptions, command: Command) => {
-      printView(await client(command).cancel(options.project, exportId), options.json);
-    });
-
-  program
-    .command('delete')
-    .description('remove an export and its archive')
-    .argument('<exportId>')
-    .addOption(projectOption())
-    .action(async (exportId: string, options: ProjectOptions, command: Command) => {
-      await client(command).delete(options.project, exportId);
-      print(`deleted ${exportId}`);
+      context.print(`saved ${await download(view, options.out)}`);
     });
 }
 
@@ -372,7 +388,6 @@ function defineCatalogue(program: Command, context: Context): void {
     });
 }
 
-/** `import-coco`: a project store from a COCO file and an image folder. */
 /** The local stack's completion events (EventBridge's on AWS). */
 function defineEvents(program: Command, context: Context): void {
   program
@@ -400,6 +415,7 @@ function defineEvents(program: Command, context: Context): void {
     );
 }
 
+/** `import-coco`: a project store from a COCO file and an image folder. */
 function defineImportCoco(program: Command, context: Context): void {
   program
     .command('import-coco')

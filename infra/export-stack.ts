@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { EventType } from 'aws-cdk-lib/aws-s3';
+import { type Bucket, EventType } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import {
   DefinitionBody,
@@ -74,17 +74,118 @@ export interface ExportStackProps extends StackProps {
   functionsDir?: string;
 }
 
-/** Wires buckets, functions, state machine, API and user pool; the parts live in constructs/. */
+/** The stack's three buckets: server access logs, the projects' data, and the exports. */
+export interface ExportBuckets {
+  accessLogs: Bucket;
+  data: Bucket;
+  exports: Bucket;
+}
+
+interface FunctionSpec {
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  runtime?: Pick<ExportFunctionProps, 'environment' | 'nodeFlags'>;
+}
+
+/** Each function's size and time, in the order the stack makes them. */
+function functionSpecs(): Record<FunctionName, FunctionSpec> {
+  return {
+    // Streams items.jsonl and annotations once to filter by date and assign subsets; JSON
+    // parsing is CPU-bound and Lambda's CPU grows with memory. 100k items take well under a
+    // minute at 1 GB; the timeout leaves room for millions of annotation lines.
+    plan: {
+      description: 'Validates an export request and cuts it into shards',
+      memorySize: 1024,
+      timeout: pipelineTimeout('plan'),
+    },
+    // One shard (≤ shardItems items) of format files, in memory only as large as one shard.
+    render: {
+      description: 'Renders the format files of one shard',
+      memorySize: 1024,
+      timeout: pipelineTimeout('render'),
+    },
+    // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
+    // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
+    masks: {
+      description: 'Rasterises the PNG masks of one shard',
+      memorySize: 2048,
+      timeout: pipelineTimeout('masks'),
+    },
+    // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES and HMAC run
+    // on worker threads while the main thread reads and writes, so the function gets two full
+    // vCPUs (3538 MB), Lambda's longest run, and the process settings that keep streaming fast
+    // (shared/pipeline/package-runtime.ts).
+    package: {
+      description: 'Zips the parts and media into the archive',
+      memorySize: 3538,
+      timeout: pipelineTimeout('package'),
+      runtime: { environment: PACKAGE_MALLOC_ENVIRONMENT, nodeFlags: PACKAGE_NODE_FLAGS },
+    },
+    // Writes one record and deletes two prefixes.
+    'record-failure': {
+      description: 'Records why an export failed and cleans up',
+      memorySize: 256,
+      timeout: pipelineTimeout('record-failure'),
+    },
+    // Answers API Gateway, which gives up after 29 seconds; the heaviest request lists one page
+    // of export records.
+    api: { description: 'The export REST API', memorySize: 512, timeout: Duration.seconds(29) },
+    // Validates one request object and starts one execution.
+    's3-request': {
+      description: 'Starts an export from a request object in S3',
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+    },
+  };
+}
+
+/** `record-failure` → `RecordFailureFunction`: the construct id of a function. */
+function functionId(name: FunctionName): string {
+  return `${name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Function`;
+}
+
+/** Keys of an export's record, which every pipeline step but render and masks touches. */
+const RECORD_KEY = 'exports/*/*/record.json';
+/** Keys of the status objects that answer S3 request objects. */
+const REQUEST_STATUS_KEY = 'requests/*/*.status.json';
+
+/**
+ * Wires buckets, functions, state machine, API and user pool; the parts live in constructs/.
+ * Each step is a method, called in the order that fixes the template's resource order.
+ */
 export class ExportStack extends Stack {
   readonly functions: Record<FunctionName, ExportFunction>;
   readonly stateMachine: StateMachine;
+  private readonly settings: StackSettings;
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: ExportStackProps) {
     super(scope, id, props);
-    const { settings } = props;
-    const removalPolicy = settings.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.settings = props.settings;
+    this.removalPolicy = props.settings.destroyOnRemoval
+      ? RemovalPolicy.DESTROY
+      : RemovalPolicy.RETAIN;
 
-    // ---- Buckets -------------------------------------------------------------------------
+    const buckets = this.createBuckets();
+    this.functions = this.createFunctions(props.functionsDir ?? path.join(REPO_ROOT, 'functions'));
+    this.configureObservability();
+    this.allowAnnouncingEnds();
+    this.bindPipelineBuckets(buckets);
+    this.bindEntryBuckets(buckets);
+    this.stateMachine = this.createStateMachine();
+    this.allowStartingExports();
+    this.triggerOnRequestObjects(buckets.data);
+
+    const userPool = this.createUserPool();
+    const api = this.createApi(userPool);
+    this.createSite(api, userPool, buckets.accessLogs);
+    const monitoring = this.createMonitoring(api);
+    this.addOutputs(buckets, api, userPool, monitoring);
+  }
+
+  private createBuckets(): ExportBuckets {
+    const { settings, removalPolicy } = this;
     const accessLogs = new PrivateBucket(this, 'AccessLogs', {
       removalPolicy,
       lifecycleRules: [
@@ -96,11 +197,11 @@ export class ExportStack extends Stack {
       reason:
         'This is the server access log bucket of the other buckets; logging its own access would log the log writes, without end.',
     });
-    const dataBucket = new PrivateBucket(this, 'Data', {
+    const data = new PrivateBucket(this, 'Data', {
       removalPolicy,
       accessLogs: { bucket: accessLogs, prefix: 'data/' },
     }).bucket;
-    const exportBucket = new PrivateBucket(this, 'Exports', {
+    const exports = new PrivateBucket(this, 'Exports', {
       removalPolicy,
       accessLogs: { bucket: accessLogs, prefix: 'exports/' },
       lifecycleRules: [
@@ -115,84 +216,32 @@ export class ExportStack extends Stack {
         },
       ],
     }).bucket;
+    return { accessLogs, data, exports };
+  }
 
-    // ---- Functions -----------------------------------------------------------------------
-    const functionsDir = props.functionsDir ?? path.join(REPO_ROOT, 'functions');
-    const make = (
-      name: FunctionName,
-      description: string,
-      memorySize: number,
-      timeout: Duration,
-      runtime: Pick<ExportFunctionProps, 'environment' | 'nodeFlags'> = {},
-    ): ExportFunction =>
-      new ExportFunction(
-        this,
-        `${name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Function`,
-        {
-          name,
-          description,
-          memorySize,
-          timeout,
-          functionsDir,
-          logRetention: settings.logRetentionDays,
-          removalPolicy,
-          ...runtime,
-        },
-      );
+  private createFunctions(functionsDir: string): Record<FunctionName, ExportFunction> {
+    const specs = Object.entries(functionSpecs()) as [FunctionName, FunctionSpec][];
+    const made = specs.map(([name, spec]): [FunctionName, ExportFunction] => [
+      name,
+      new ExportFunction(this, functionId(name), {
+        name,
+        description: spec.description,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        functionsDir,
+        logRetention: this.settings.logRetentionDays,
+        removalPolicy: this.removalPolicy,
+        ...spec.runtime,
+      }),
+    ]);
+    return Object.fromEntries(made) as Record<FunctionName, ExportFunction>;
+  }
 
-    this.functions = {
-      // Streams items.jsonl and annotations once to filter by date and assign subsets; JSON
-      // parsing is CPU-bound and Lambda's CPU grows with memory. 100k items take well under a
-      // minute at 1 GB; the timeout leaves room for millions of annotation lines.
-      plan: make(
-        'plan',
-        'Validates an export request and cuts it into shards',
-        1024,
-        pipelineTimeout('plan'),
-      ),
-      // One shard (≤ shardItems items) of format files, in memory only as large as one shard.
-      render: make(
-        'render',
-        'Renders the format files of one shard',
-        1024,
-        pipelineTimeout('render'),
-      ),
-      // Rasterising and PNG encoding are CPU-bound: 2 GB buys more than one vCPU for the zlib
-      // work Node runs off the main thread. A shard of full-HD masks takes a few minutes.
-      masks: make('masks', 'Rasterises the PNG masks of one shard', 2048, pipelineTimeout('masks')),
-      // Streams the archive: memory stays flat whatever the size (DESIGN §10). AES and HMAC run
-      // on worker threads while the main thread reads and writes, so the function gets two full
-      // vCPUs (3538 MB), Lambda's longest run, and the process settings that keep streaming fast
-      // (shared/pipeline/package-runtime.ts).
-      package: make(
-        'package',
-        'Zips the parts and media into the archive',
-        3538,
-        pipelineTimeout('package'),
-        { environment: PACKAGE_MALLOC_ENVIRONMENT, nodeFlags: PACKAGE_NODE_FLAGS },
-      ),
-      // Writes one record and deletes two prefixes.
-      'record-failure': make(
-        'record-failure',
-        'Records why an export failed and cleans up',
-        256,
-        pipelineTimeout('record-failure'),
-      ),
-      // Answers API Gateway, which gives up after 29 seconds; the heaviest request lists one page
-      // of export records.
-      api: make('api', 'The export REST API', 512, Duration.seconds(29)),
-      // Validates one request object and starts one execution.
-      's3-request': make(
-        's3-request',
-        'Starts an export from a request object in S3',
-        512,
-        Duration.minutes(1),
-      ),
-    };
-    const fns = this.functions;
-    for (const fn of Object.values(fns)) {
+  /** Powertools (shared/observability): JSON logs with DEBUG for a sampled share, EMF metrics. */
+  private configureObservability(): void {
+    const { settings } = this;
+    for (const fn of Object.values(this.functions)) {
       fn.handler.addEnvironment('SHARD_ITEMS', String(settings.shardItems));
-      // Powertools (shared/observability): JSON logs with DEBUG for a sampled share, EMF metrics.
       fn.handler.addEnvironment('POWERTOOLS_SERVICE_NAME', SERVICE_NAME);
       fn.handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
       fn.handler.addEnvironment('POWERTOOLS_LOG_LEVEL', 'INFO');
@@ -201,7 +250,11 @@ export class ExportStack extends Stack {
         String(settings.debugLogSampleRate),
       );
     }
-    // Ended exports are announced on the account's default bus (README: Operations).
+  }
+
+  /** Ended exports are announced on the account's default bus (README: Operations). */
+  private allowAnnouncingEnds(): void {
+    const fns = this.functions;
     const defaultBus = this.formatArn({
       service: 'events',
       resource: 'event-bus',
@@ -213,81 +266,85 @@ export class ExportStack extends Stack {
         new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] }),
       );
     }
+  }
 
-    // ---- Least privilege per function (DESIGN §15: only package may read secrets/) --------
-    const record = 'exports/*/*/record.json';
-    bindBucket(fns.plan, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
-    bindBucket(fns.plan, exportBucket, 'EXPORT_BUCKET', {
-      read: [record],
-      write: ['work/', record],
+  /** Least privilege per pipeline step (DESIGN §15: only package may read secrets/). */
+  private bindPipelineBuckets({ data, exports }: ExportBuckets): void {
+    const fns = this.functions;
+    bindBucket(fns.plan, data, 'DATA_BUCKET', { read: ['projects/'] });
+    bindBucket(fns.plan, exports, 'EXPORT_BUCKET', {
+      read: [RECORD_KEY],
+      write: ['work/', RECORD_KEY],
     });
     for (const shardFunction of [fns.render, fns.masks]) {
-      bindBucket(shardFunction, dataBucket, 'DATA_BUCKET', { read: ['projects/'] });
-      bindBucket(shardFunction, exportBucket, 'EXPORT_BUCKET', {
-        read: ['work/'],
-        write: ['work/'],
-      });
+      bindBucket(shardFunction, data, 'DATA_BUCKET', { read: ['projects/'] });
+      bindBucket(shardFunction, exports, 'EXPORT_BUCKET', { read: ['work/'], write: ['work/'] });
     }
     // Package, record-failure and api (cancel) end exports: a request object's status follows.
-    const requestStatus = 'requests/*/*.status.json';
-    bindBucket(fns.package, dataBucket, 'DATA_BUCKET', {
+    bindBucket(fns.package, data, 'DATA_BUCKET', {
       read: ['projects/'],
-      write: [requestStatus],
+      write: [REQUEST_STATUS_KEY],
     });
-    bindBucket(fns.package, exportBucket, 'EXPORT_BUCKET', {
-      read: ['work/', 'secrets/', record],
+    bindBucket(fns.package, exports, 'EXPORT_BUCKET', {
+      read: ['work/', 'secrets/', RECORD_KEY],
       write: ['exports/'],
       // An archive finished after its export was cancelled is removed, not offered.
       delete: ['work/', 'secrets/', 'exports/*/*/*.zip'],
     });
-    bindBucket(fns['record-failure'], dataBucket, 'DATA_BUCKET', { write: [requestStatus] });
-    bindBucket(fns['record-failure'], exportBucket, 'EXPORT_BUCKET', {
-      read: [record],
-      write: [record],
+    bindBucket(fns['record-failure'], data, 'DATA_BUCKET', { write: [REQUEST_STATUS_KEY] });
+    bindBucket(fns['record-failure'], exports, 'EXPORT_BUCKET', {
+      read: [RECORD_KEY],
+      write: [RECORD_KEY],
       delete: ['work/', 'secrets/'],
     });
-    bindBucket(fns.api, dataBucket, 'DATA_BUCKET', {
-      read: ['projects/'],
-      write: [requestStatus],
-    });
-    bindBucket(fns.api, exportBucket, 'EXPORT_BUCKET', {
+  }
+
+  /** Least privilege for the two ways in, the API and the S3 request objects. */
+  private bindEntryBuckets({ data, exports }: ExportBuckets): void {
+    const fns = this.functions;
+    bindBucket(fns.api, data, 'DATA_BUCKET', { read: ['projects/'], write: [REQUEST_STATUS_KEY] });
+    bindBucket(fns.api, exports, 'EXPORT_BUCKET', {
       read: ['exports/'],
       write: ['exports/', 'secrets/'],
       // A start that fails takes its password back; an export whose execution ended without
       // closing it is closed here, its password and staged work removed.
       delete: ['exports/', 'secrets/', 'work/'],
     });
-    bindBucket(fns['s3-request'], dataBucket, 'DATA_BUCKET', {
+    bindBucket(fns['s3-request'], data, 'DATA_BUCKET', {
       read: ['requests/', 'projects/'],
       write: ['requests/'],
       // A request object that is not JSON is deleted: a password in it cannot be removed.
       delete: ['requests/'],
     });
-    bindBucket(fns['s3-request'], exportBucket, 'EXPORT_BUCKET', {
-      write: ['secrets/', record],
+    bindBucket(fns['s3-request'], exports, 'EXPORT_BUCKET', {
+      write: ['secrets/', RECORD_KEY],
       delete: ['secrets/'],
     });
+  }
 
-    // ---- State machine -------------------------------------------------------------------
+  /** Named, so that the execution ARNs the api function may describe can be written down. */
+  private get stateMachineName(): string {
+    return `${this.stackName}-export`;
+  }
+
+  /**
+   * The ASL file's state machine, its logs, and what its role may do. The definition is a
+   * string CDK cannot see into, so every service the ASL calls is granted here.
+   */
+  private createStateMachine(): StateMachine {
+    const fns = this.functions;
     const definitionSubstitutions: Record<string, string> = {};
     for (const [placeholder, name] of Object.entries(ASL_SUBSTITUTIONS)) {
       definitionSubstitutions[placeholder] = fns[name].handler.functionArn;
     }
     // Read and inlined, not an asset: the template then holds the definition it runs.
-    // Named, so that the execution ARNs the api function may describe can be written down.
-    const stateMachineName = `${this.stackName}-export`;
-    this.stateMachine = new StateMachine(this, 'ExportStateMachine', {
-      stateMachineName,
+    const stateMachine = new StateMachine(this, 'ExportStateMachine', {
+      stateMachineName: this.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(readFileSync(ASL_FILE, 'utf8')),
       definitionSubstitutions,
       logs: {
-        destination: new LogGroup(this, 'StateMachineLogs', {
-          // Vended-log names keep the log group's resource policy small (Step Functions docs).
-          logGroupName: `/aws/vendedlogs/states/${this.stackName}-export`,
-          retention: settings.logRetentionDays,
-          removalPolicy,
-        }),
+        destination: this.stateMachineLogs(),
         level: LogLevel.ALL,
         // Inputs and outputs would show export names and store keys; the records hold outcomes.
         includeExecutionData: false,
@@ -296,18 +353,35 @@ export class ExportStack extends Stack {
       // The execution's timeout is the ASL's own TimeoutSeconds: a timed-out execution skips
       // RecordFailure, and the API closes its export from DescribeExecution.
     });
-    // The definition is a string CDK cannot see into, so the invocations are granted here, on
-    // the unqualified ARNs the ASL names (no `:*` versions or aliases).
-    this.stateMachine.addToRolePolicy(
+    // The invocations go to the unqualified ARNs the ASL names (no `:*` versions or aliases).
+    stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ['lambda:InvokeFunction'],
         resources: Object.values(ASL_SUBSTITUTIONS).map((name) => fns[name].handler.functionArn),
       }),
     );
+    return stateMachine;
+  }
+
+  private stateMachineLogs(): LogGroup {
+    return new LogGroup(this, 'StateMachineLogs', {
+      // Vended-log names keep the log group's resource policy small (Step Functions docs).
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-export`,
+      retention: this.settings.logRetentionDays,
+      removalPolicy: this.removalPolicy,
+    });
+  }
+
+  /** The api and s3-request functions start executions; the api also reconciles and cancels. */
+  private allowStartingExports(): void {
+    const fns = this.functions;
     for (const starter of [fns.api, fns['s3-request']]) {
       starter.handler.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
       // Records say when the `exports/` lifecycle rule removes them (`expires_at`).
-      starter.handler.addEnvironment('EXPORT_RETENTION_DAYS', String(settings.exportRetentionDays));
+      starter.handler.addEnvironment(
+        'EXPORT_RETENTION_DAYS',
+        String(this.settings.exportRetentionDays),
+      );
       this.stateMachine.grantStartExecution(starter.role);
     }
     fns.api.role.addToPrincipalPolicy(
@@ -318,7 +392,7 @@ export class ExportStack extends Stack {
           this.formatArn({
             service: 'states',
             resource: 'execution',
-            resourceName: `${stateMachineName}:*`,
+            resourceName: `${this.stateMachineName}:*`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
@@ -330,16 +404,17 @@ export class ExportStack extends Stack {
         'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery (CreateLogDelivery and friends) accept no resource but *: https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html',
     });
     Validations.of(fns.api.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
       reason:
         'DescribeExecution applies to executions, whose names are export ids made at run time; the pattern is limited to executions of the export state machine.',
     });
+  }
 
-    // ---- S3 trigger ----------------------------------------------------------------------
+  private triggerOnRequestObjects(dataBucket: Bucket): void {
     // `.status.json` objects also end in `.json`; the handler ignores them (it writes them).
     dataBucket.addEventNotification(
       EventType.OBJECT_CREATED,
-      new LambdaDestination(fns['s3-request'].handler),
+      new LambdaDestination(this.functions['s3-request'].handler),
       { prefix: 'requests/', suffix: '.json' },
     );
     // S3 can only notify a function that exists, so CDK sets the notification through a custom
@@ -354,50 +429,67 @@ export class ExportStack extends Stack {
           "CDK's S3 notification handler (one deployment-time call of PutBucketNotification, scoped to the data bucket) comes with this policy and takes no role without it.",
       });
     }
+  }
 
-    // ---- API and user pool ---------------------------------------------------------------
-    const userPool = this.userPool(settings, removalPolicy);
-    const api = new ExportApi(this, 'ExportApi', {
-      handler: fns.api.handler,
+  private createApi(userPool: IUserPool): ExportApi {
+    const { settings } = this;
+    return new ExportApi(this, 'ExportApi', {
+      handler: this.functions.api.handler,
       userPool,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
       logRetention: settings.logRetentionDays,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
       webAclArn: settings.webAclArn,
     });
+  }
 
-    // ---- The exports tab -----------------------------------------------------------------
-    new ExportSite(this, 'Site', {
+  /** The exports tab. */
+  private createSite(api: ExportApi, userPool: IUserPool, accessLogs: Bucket): ExportSite {
+    return new ExportSite(this, 'Site', {
       api: api.api,
       userPool,
       accessLogs,
-      logRetention: settings.logRetentionDays,
-      removalPolicy,
+      logRetention: this.settings.logRetentionDays,
+      removalPolicy: this.removalPolicy,
     });
+  }
 
-    const monitoring = new Monitoring(this, 'Monitoring', {
+  private createMonitoring(api: ExportApi): Monitoring {
+    return new Monitoring(this, 'Monitoring', {
       stateMachine: this.stateMachine,
       functions: Object.fromEntries(
-        Object.entries(fns).map(([name, fn]) => [name, { fn: fn.handler, timeout: fn.timeout }]),
+        Object.entries(this.functions).map(([name, fn]) => [
+          name,
+          { fn: fn.handler, timeout: fn.timeout },
+        ]),
       ),
       packageFunction: 'package',
       api: api.api,
-      alarmEmail: settings.alarmEmail,
-      queuedAlarmSeconds: settings.queuedAlarmSeconds,
-      removalPolicy,
+      alarmEmail: this.settings.alarmEmail,
+      queuedAlarmSeconds: this.settings.queuedAlarmSeconds,
+      removalPolicy: this.removalPolicy,
     });
+  }
 
+  private addOutputs(
+    buckets: ExportBuckets,
+    api: ExportApi,
+    userPool: IUserPool,
+    monitoring: Monitoring,
+  ): void {
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
     new CfnOutput(this, 'ApiUrl', { value: api.api.url });
     new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
-    new CfnOutput(this, 'DataBucketName', { value: dataBucket.bucketName });
-    new CfnOutput(this, 'ExportBucketName', { value: exportBucket.bucketName });
+    new CfnOutput(this, 'DataBucketName', { value: buckets.data.bucketName });
+    new CfnOutput(this, 'ExportBucketName', { value: buckets.exports.bucketName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
   }
 
-  private userPool(settings: StackSettings, removalPolicy: RemovalPolicy): IUserPool {
+  /** The pool that signs API callers in: the one named by `userPoolId`, or a new one. */
+  private createUserPool(): IUserPool {
+    const { settings, removalPolicy } = this;
     if (settings.userPoolId) return UserPool.fromUserPoolId(this, 'UserPool', settings.userPoolId);
     const pool = new UserPool(this, 'UserPool', {
       // Accounts are made by an administrator, who also grants `project:{id}` or `admin` groups.

@@ -60,96 +60,112 @@ const RETENTION_DAYS = new Set<number>(
   Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
 );
 
-/** Reads the settings from context; every bad value is reported at once, by key. */
-export function readSettings(node: Node): StackSettings {
-  const problems: string[] = [];
-  const raw = (key: string): unknown => node.tryGetContext(key);
+/**
+ * Reads typed values from context, collecting every bad one instead of stopping at the first.
+ * Values given with `-c key=value` arrive as strings, values in cdk.json as JSON.
+ */
+class ContextReader {
+  readonly problems: string[] = [];
 
-  // Values given with `-c key=value` arrive as strings, values in cdk.json as JSON.
-  const integer = (key: string, fallback: number, min: number, max: number): number => {
-    const value = raw(key);
+  constructor(private readonly node: Node) {}
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
     if (value === undefined) return fallback;
-    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    const n = numeric(value);
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-      problems.push(
-        `${key} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`,
-      );
-      return fallback;
+      return this.refuse(key, `an integer from ${min} to ${max}`, value, fallback);
     }
     return n;
-  };
-  const flag = (key: string, fallback: boolean): boolean => {
-    const value = raw(key);
+  }
+
+  flag(key: string, fallback: boolean): boolean {
+    const value = this.raw(key);
     if (value === undefined) return fallback;
     if (value === true || value === 'true') return true;
     if (value === false || value === 'false') return false;
-    problems.push(`${key} must be true or false, not ${JSON.stringify(value)}`);
-    return fallback;
-  };
-  const fraction = (key: string, fallback: number): number => {
-    const value = raw(key);
+    return this.refuse(key, 'true or false', value, fallback);
+  }
+
+  fraction(key: string, fallback: number): number {
+    const value = this.raw(key);
     if (value === undefined) return fallback;
-    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    const n = numeric(value);
     if (typeof n !== 'number' || !(n >= 0 && n <= 1)) {
-      problems.push(`${key} must be a number from 0 to 1, not ${JSON.stringify(value)}`);
-      return fallback;
+      return this.refuse(key, 'a number from 0 to 1', value, fallback);
     }
     return n;
-  };
-  const text = (key: string, pattern: RegExp, what: string): string | undefined => {
-    const value = raw(key);
+  }
+
+  text(key: string, pattern: RegExp, what: string): string | undefined {
+    const value = this.raw(key);
     if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string' || !pattern.test(value)) {
-      problems.push(`${key} must be ${what}, not ${JSON.stringify(value)}`);
-      return undefined;
+      return this.refuse(key, what, value, undefined);
     }
     return value;
-  };
-
-  const logRetentionDays = integer('logRetentionDays', DEFAULT_SETTINGS.logRetentionDays, 1, 3653);
-  if (!RETENTION_DAYS.has(logRetentionDays)) {
-    problems.push(
-      `logRetentionDays must be one of CloudWatch Logs' retentions (${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')}), not ${logRetentionDays}`,
-    );
   }
+
+  /** A CloudWatch Logs retention, in days. */
+  retention(key: string, fallback: RetentionDays): RetentionDays {
+    const days = this.integer(key, fallback, 1, 3653);
+    if (!RETENTION_DAYS.has(days)) {
+      const allowed = [...RETENTION_DAYS].sort((a, b) => a - b).join(', ');
+      this.problems.push(
+        `${key} must be one of CloudWatch Logs' retentions (${allowed}), not ${days}`,
+      );
+    }
+    return days as RetentionDays;
+  }
+
+  private raw(key: string): unknown {
+    return this.node.tryGetContext(key);
+  }
+
+  private refuse<T>(key: string, what: string, value: unknown, fallback: T): T {
+    this.problems.push(`${key} must be ${what}, not ${JSON.stringify(value)}`);
+    return fallback;
+  }
+}
+
+function numeric(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+}
+
+/** Reads the settings from context; every bad value is reported at once, by key. */
+export function readSettings(node: Node): StackSettings {
+  const read = new ContextReader(node);
+  const defaults = DEFAULT_SETTINGS;
+  // Read before the others, so that its problems head the list.
+  const logRetentionDays = read.retention('logRetentionDays', defaults.logRetentionDays);
   const settings: StackSettings = {
     stackName:
-      text('stackName', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name') ??
-      DEFAULT_SETTINGS.stackName,
-    exportRetentionDays: integer(
-      'exportRetentionDays',
-      DEFAULT_SETTINGS.exportRetentionDays,
-      1,
-      3650,
-    ),
-    shardItems: integer('shardItems', DEFAULT_SETTINGS.shardItems, 1, 10_000),
-    logRetentionDays: logRetentionDays as RetentionDays,
-    accessLogRetentionDays: integer(
+      read.text('stackName', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name') ??
+      defaults.stackName,
+    exportRetentionDays: read.integer('exportRetentionDays', defaults.exportRetentionDays, 1, 3650),
+    shardItems: read.integer('shardItems', defaults.shardItems, 1, 10_000),
+    logRetentionDays,
+    accessLogRetentionDays: read.integer(
       'accessLogRetentionDays',
-      DEFAULT_SETTINGS.accessLogRetentionDays,
+      defaults.accessLogRetentionDays,
       1,
       3650,
     ),
-    userPoolId: text('userPoolId', /^[\w-]+_[0-9a-zA-Z]+$/, 'a Cognito user pool id'),
-    apiRateLimit: integer('apiRateLimit', DEFAULT_SETTINGS.apiRateLimit, 1, 10_000),
-    apiBurstLimit: integer('apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 1, 5_000),
-    webAclArn: text('webAclArn', /^arn:aws[\w-]*:wafv2:/, 'a WAFv2 web ACL ARN'),
-    apiGatewayCloudWatchRole: flag(
+    userPoolId: read.text('userPoolId', /^[\w-]+_[0-9a-zA-Z]+$/, 'a Cognito user pool id'),
+    apiRateLimit: read.integer('apiRateLimit', defaults.apiRateLimit, 1, 10_000),
+    apiBurstLimit: read.integer('apiBurstLimit', defaults.apiBurstLimit, 1, 5_000),
+    webAclArn: read.text('webAclArn', /^arn:aws[\w-]*:wafv2:/, 'a WAFv2 web ACL ARN'),
+    apiGatewayCloudWatchRole: read.flag(
       'apiGatewayCloudWatchRole',
-      DEFAULT_SETTINGS.apiGatewayCloudWatchRole,
+      defaults.apiGatewayCloudWatchRole,
     ),
-    destroyOnRemoval: flag('destroyOnRemoval', DEFAULT_SETTINGS.destroyOnRemoval),
-    alarmEmail: text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address'),
-    debugLogSampleRate: fraction('debugLogSampleRate', DEFAULT_SETTINGS.debugLogSampleRate),
-    queuedAlarmSeconds: integer(
-      'queuedAlarmSeconds',
-      DEFAULT_SETTINGS.queuedAlarmSeconds,
-      60,
-      86_400,
-    ),
+    destroyOnRemoval: read.flag('destroyOnRemoval', defaults.destroyOnRemoval),
+    alarmEmail: read.text('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address'),
+    debugLogSampleRate: read.fraction('debugLogSampleRate', defaults.debugLogSampleRate),
+    queuedAlarmSeconds: read.integer('queuedAlarmSeconds', defaults.queuedAlarmSeconds, 60, 86_400),
   };
-  if (problems.length > 0) {
-    throw new Error(`Invalid CDK context:\n  ${problems.join('\n  ')}`);
+  if (read.problems.length > 0) {
+    throw new Error(`Invalid CDK context:\n  ${read.problems.join('\n  ')}`);
   }
   return settings;
 }

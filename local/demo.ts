@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allowedFormats } from '../shared/formats/index';
-import { SAMPLE_PROJECT_ID, seedSampleProject } from './sample';
-import { startLocalStack } from './stack';
+import type { ExportRecord } from '../shared/exports/record';
+import type { Task } from '../shared/model/types';
+import { SAMPLE_PROJECT_ID, type SampleProject, seedSampleProject } from './sample';
+import { type LocalStack, startLocalStack } from './stack';
 import { downloadArchive, runExport } from './run-export';
 
 interface Row {
@@ -21,7 +23,105 @@ interface Row {
   note: string;
 }
 
+interface Run {
+  label: string;
+  task: string;
+  request: Record<string, unknown>;
+  note?: string;
+}
+
 const OUT = 'exports';
+
+const HEADER: Row = {
+  task: 'task',
+  format: 'format',
+  items: 'items',
+  annotations: 'annotations',
+  files: 'files',
+  bytes: 'bytes',
+  seconds: 'seconds',
+  note: '',
+};
+
+const taskLabel = (task: Task): string =>
+  `${task.name} (${task.type}${task.media === 'video' ? ', video' : ''})`;
+
+/** A request for all of a task's datasets, split by percent with seed 0. */
+function splitRequest(
+  task: Task,
+  format: string,
+  percents: Record<string, number>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const subsets = Object.entries(percents).map(([name, percent]) => ({ name, percent }));
+  return { type: 'both', taskId: task.id, format, split: { subsets, seed: 0 }, ...extra };
+}
+
+/** Every allowed (task, format) pair, and each mask kind of a format that has several. */
+function allowedRuns(sample: SampleProject): Run[] {
+  const runs: Run[] = [];
+  for (const { task } of sample.tasks) {
+    for (const format of allowedFormats(task.type, task.media)) {
+      for (const maskKind of format.maskKinds?.[task.type] ?? [undefined]) {
+        runs.push({
+          label: maskKind ? `${format.id}:${maskKind}` : format.id,
+          task: taskLabel(task),
+          request: {
+            type: 'both',
+            taskId: task.id,
+            format: format.id,
+            ...(maskKind ? { maskKind } : {}),
+          },
+        });
+      }
+    }
+  }
+  return runs;
+}
+
+/** Two split exports of the detection task: one AES-256-protected, one for Ultralytics. */
+function splitRuns(sample: SampleProject): Run[] {
+  // DEMO_PASSWORD fixes the password (CI checks the archive with 7z).
+  const password = process.env.DEMO_PASSWORD ?? randomBytes(9).toString('base64url');
+  const detection = sample.tasks.find((t) => t.task.type === 'object_detection')!.task;
+  return [
+    {
+      label: 'coco:split-aes256',
+      task: taskLabel(detection),
+      request: splitRequest(detection, 'coco', { train: 70, val: 20, test: 10 }, { password }),
+      note: `password ${password}`,
+    },
+    // With a held-out validation subset: `yolo train data=data.yaml` as is.
+    {
+      label: 'yolo_ultralytics:split',
+      task: taskLabel(detection),
+      request: splitRequest(detection, 'yolo_ultralytics', { train: 80, val: 20 }),
+    },
+  ];
+}
+
+/** Runs one export to its end, downloads its archive if it succeeded, and gives its table row. */
+async function exportOne(stack: LocalStack, run: Run): Promise<{ row: Row; record: ExportRecord }> {
+  const t0 = Date.now();
+  const record = await runExport(stack, SAMPLE_PROJECT_ID, run.request);
+  const seconds = ((Date.now() - t0) / 1000).toFixed(2);
+  const file = join(OUT, `${record.task?.id ?? 'datasets'}-${run.label.replace(':', '-')}.zip`);
+  if (record.status === 'SUCCEEDED') await downloadArchive(stack, record, file);
+  const row: Row = {
+    task: run.task,
+    format: run.label,
+    items: String(record.counts?.items ?? '-'),
+    annotations: String(record.counts?.annotations ?? '-'),
+    files: String(record.archive?.files ?? '-'),
+    bytes: String(record.archive?.bytes ?? '-'),
+    seconds,
+    note:
+      record.status === 'SUCCEEDED'
+        ? [file, run.note].filter(Boolean).join(', ')
+        : `${record.status}: ${record.error?.message}`,
+  };
+  return { row, record };
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -35,110 +135,17 @@ async function main(): Promise<void> {
     console.log(
       `seeded project "${sample.project.name}": ${sample.datasets.length} datasets, ${sample.tasks.length} tasks`,
     );
-
-    const runs: Array<{
-      label: string;
-      task: string;
-      request: Record<string, unknown>;
-      note?: string;
-    }> = [];
-    for (const { task } of sample.tasks) {
-      for (const format of allowedFormats(task.type, task.media)) {
-        const kinds = format.maskKinds?.[task.type] ?? [undefined];
-        for (const maskKind of kinds) {
-          const id = maskKind ? `${format.id}:${maskKind}` : format.id;
-          runs.push({
-            label: id,
-            task: `${task.name} (${task.type}${task.media === 'video' ? ', video' : ''})`,
-            request: {
-              type: 'both',
-              taskId: task.id,
-              format: format.id,
-              ...(maskKind ? { maskKind } : {}),
-            },
-          });
-        }
-      }
-    }
-
-    // A split, AES-256-protected export; DEMO_PASSWORD fixes its password (CI checks it with 7z).
-    const password = process.env.DEMO_PASSWORD ?? randomBytes(9).toString('base64url');
-    const detection = sample.tasks.find((t) => t.task.type === 'object_detection')!.task;
-    runs.push({
-      label: 'coco:split-aes256',
-      task: `${detection.name} (${detection.type})`,
-      request: {
-        type: 'both',
-        taskId: detection.id,
-        format: 'coco',
-        split: {
-          subsets: [
-            { name: 'train', percent: 70 },
-            { name: 'val', percent: 20 },
-            { name: 'test', percent: 10 },
-          ],
-          seed: 0,
-        },
-        password,
-      },
-      note: `password ${password}`,
-    });
-
-    // YOLO for Ultralytics with a held-out validation subset: `yolo train data=data.yaml` as is.
-    runs.push({
-      label: 'yolo_ultralytics:split',
-      task: `${detection.name} (${detection.type})`,
-      request: {
-        type: 'both',
-        taskId: detection.id,
-        format: 'yolo_ultralytics',
-        split: {
-          subsets: [
-            { name: 'train', percent: 80 },
-            { name: 'val', percent: 20 },
-          ],
-          seed: 0,
-        },
-      },
-    });
-
+    const runs = [...allowedRuns(sample), ...splitRuns(sample)];
     const rows: Row[] = [];
-    const header: Row = {
-      task: 'task',
-      format: 'format',
-      items: 'items',
-      annotations: 'annotations',
-      files: 'files',
-      bytes: 'bytes',
-      seconds: 'seconds',
-      note: '',
-    };
     for (const [n, run] of runs.entries()) {
-      const t0 = Date.now();
-      const record = await runExport(stack, SAMPLE_PROJECT_ID, run.request);
-      const seconds = ((Date.now() - t0) / 1000).toFixed(2);
-      const file = join(OUT, `${record.task?.id ?? 'datasets'}-${run.label.replace(':', '-')}.zip`);
-      if (record.status === 'SUCCEEDED') await downloadArchive(stack, record, file);
-      else failures++;
-      const row: Row = {
-        task: run.task,
-        format: run.label,
-        items: String(record.counts?.items ?? '-'),
-        annotations: String(record.counts?.annotations ?? '-'),
-        files: String(record.archive?.files ?? '-'),
-        bytes: String(record.archive?.bytes ?? '-'),
-        seconds,
-        note:
-          record.status === 'SUCCEEDED'
-            ? [file, run.note].filter(Boolean).join(', ')
-            : `${record.status}: ${record.error?.message}`,
-      };
+      const { row, record } = await exportOne(stack, run);
+      if (record.status !== 'SUCCEEDED') failures++;
       rows.push(row);
       console.log(
-        `[${n + 1}/${runs.length}] ${row.task} ${row.format}: ${record.status} in ${seconds} s`,
+        `[${n + 1}/${runs.length}] ${row.task} ${row.format}: ${record.status} in ${row.seconds} s`,
       );
     }
-    printTable([header, ...rows]);
+    printTable([HEADER, ...rows]);
     console.log(
       `\n${rows.length} exports, ${failures} failed, ${((Date.now() - started) / 1000).toFixed(1)} s; archives in ./${OUT}/`,
     );

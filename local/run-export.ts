@@ -1,4 +1,4 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,15 +21,23 @@ export async function runExport(
   return new RecordStore(stack.s3, stack.config.exportBucket).get(projectId, started.id);
 }
 
-/** The archive of a finished export as bytes (tests) or written to a file (demo). */
-export async function readArchive(stack: LocalStack, record: ExportRecord): Promise<Buffer> {
+/** The archive object of a finished export; an export without one is an error. */
+async function archiveObject(
+  stack: LocalStack,
+  record: ExportRecord,
+): Promise<GetObjectCommandOutput> {
   if (!record.archive)
     throw new Error(
       `export ${record.id} has no archive (${record.status}: ${record.error?.message ?? ''})`,
     );
-  const response = await stack.s3.send(
+  return stack.s3.send(
     new GetObjectCommand({ Bucket: stack.config.exportBucket, Key: record.archive.key }),
   );
+}
+
+/** The archive of a finished export as bytes (tests) or written to a file (demo). */
+export async function readArchive(stack: LocalStack, record: ExportRecord): Promise<Buffer> {
+  const response = await archiveObject(stack, record);
   return Buffer.from(await response.Body!.transformToByteArray());
 }
 
@@ -38,13 +46,7 @@ export async function downloadArchive(
   record: ExportRecord,
   file: string,
 ): Promise<void> {
-  if (!record.archive)
-    throw new Error(
-      `export ${record.id} has no archive (${record.status}: ${record.error?.message ?? ''})`,
-    );
-  const response = await stack.s3.send(
-    new GetObjectCommand({ Bucket: stack.config.exportBucket, Key: record.archive.key }),
-  );
+  const response = await archiveObject(stack, record);
   await mkdir(dirname(file), { recursive: true });
   await pipeline(response.Body as Readable, createWriteStream(file));
 }

@@ -1,6 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import S3rver, { type S3rverContext } from 's3rver';
 import { LOCAL_BUCKETS } from './endpoints';
+import { multipartUploads } from './s3-multipart';
+import {
+  headerValue,
+  KeyQueues,
+  NO_SUCH_KEY,
+  objectOf,
+  PRECONDITION_FAILED,
+  respondWithFailure,
+  S3Failure,
+  type ObjectTarget,
+} from './s3-requests';
 
 /** An S3 notification record as s3rver emits it (the shape of an S3 event's Records[]). */
 export interface S3EventRecord {
@@ -15,77 +26,65 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-function s3ErrorXml(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+/**
+ * What a request does to the key it addresses: `write` replaces or removes the object (PutObject,
+ * CopyObject, DeleteObject, CompleteMultipartUpload), `read` only looks at it, `upload` touches a
+ * multipart upload's parts and leaves the object as it is.
+ */
+function requestKind(ctx: S3rverContext): 'write' | 'read' | 'upload' {
+  if (ctx.query.uploadId !== undefined) return ctx.method === 'POST' ? 'write' : 'upload';
+  if (ctx.query.uploads !== undefined) return 'upload';
+  return ctx.method === 'PUT' || ctx.method === 'DELETE' ? 'write' : 'read';
+}
+
+/** Why a conditional write must not happen (S3's answer), or undefined when it may. */
+async function failedPrecondition(
+  ctx: S3rverContext,
+  { bucket, key }: ObjectTarget,
+): Promise<S3Failure | undefined> {
+  const ifNoneMatch = headerValue(ctx, 'if-none-match');
+  const ifMatch = headerValue(ctx, 'if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  const exists = await ctx.store.existsObject(bucket, key);
+  if (ifNoneMatch === '*' && exists)
+    return new S3Failure('PreconditionFailed', PRECONDITION_FAILED);
+  if (ifMatch === undefined) return undefined;
+  if (!exists) return new S3Failure('NoSuchKey', NO_SUCH_KEY);
+  if ((await ctx.store.getMetadata(bucket, key)).etag !== ifMatch)
+    return new S3Failure('PreconditionFailed', PRECONDITION_FAILED);
+  return undefined;
 }
 
 /**
  * What s3rver lacks and S3 has, in front of it: an object is replaced atomically (s3rver writes
- * the file in place, so a read during a write could see it half-written), and PutObject honours
- * `If-None-Match: *` (412 when the key exists) and `If-Match: etag` (412 when the object changed,
- * 404 when there is none), so that a claim made by a conditional put is atomic here as on S3.
- * Writes and deletes of one key run one at a time; a read waits for the writes queued before it.
- * Multipart uploads are not covered (nothing here writes them conditionally).
+ * the file in place, so a read during a write could see it half-written), and PutObject and
+ * CompleteMultipartUpload honour `If-None-Match: *` (412 when the key exists) and
+ * `If-Match: etag` (412 when the object changed, 404 when there is none), so that a claim made by
+ * a conditional put is atomic here as on S3. Writes and deletes of one key run one at a time; a
+ * read waits for the writes queued before it.
  */
-export function objectConsistency() {
-  const queues = new Map<string, Promise<void>>();
+export function objectConsistency(queues = new KeyQueues()) {
   return async (ctx: S3rverContext, next: () => Promise<void>): Promise<void> => {
-    const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
-    const multipart = ctx.query.uploadId !== undefined || ctx.query.uploads !== undefined;
-    if (!match || multipart) return next();
-    const bucket = match[1]!;
-    const key = decodeURIComponent(match[2]!);
-    const id = `${bucket}/${key}`;
-    if (ctx.method !== 'PUT' && ctx.method !== 'DELETE') {
-      await queues.get(id);
+    const target = objectOf(ctx);
+    const kind = target && requestKind(ctx);
+    if (!target || kind === 'upload') return next();
+    if (kind === 'read') {
+      await queues.settled(target.id);
       return next();
     }
-    const before = queues.get(id) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = before.then(() => new Promise<void>((resolve) => (release = resolve)));
-    queues.set(id, mine);
-    await before;
-    try {
-      const ifNoneMatch = ctx.headers['if-none-match'];
-      const ifMatch = ctx.headers['if-match'];
-      if (ctx.method === 'PUT' && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
-        const exists = await ctx.store.existsObject(bucket, key);
-        let failed: [number, string, string] | undefined;
-        if (ifNoneMatch === '*' && exists)
-          failed = [
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
-          ];
-        else if (ifMatch !== undefined && !exists)
-          failed = [404, 'NoSuchKey', 'The specified key does not exist.'];
-        else if (
-          ifMatch !== undefined &&
-          (await ctx.store.getMetadata(bucket, key)).etag !== ifMatch
-        )
-          failed = [
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
-          ];
-        if (failed) {
-          ctx.status = failed[0];
-          ctx.type = 'application/xml';
-          ctx.body = s3ErrorXml(failed[1], failed[2]);
-          return;
-        }
-      }
-      await next();
-    } finally {
-      release();
-      if (queues.get(id) === mine) queues.delete(id);
-    }
+    await queues.write(target.id, async () => {
+      const failure = ctx.method === 'DELETE' ? undefined : await failedPrecondition(ctx, target);
+      if (failure) respondWithFailure(ctx, failure);
+      else await next();
+    });
   };
 }
 
 /**
  * The local S3 server: s3rver on 127.0.0.1 with data under `directory`, with atomic object
- * replacement and conditional puts in front (objectConsistency). Paginated listings need
+ * replacement and conditional puts in front (objectConsistency), then the multipart uploads S3
+ * has and s3rver lacks (multipartUploads: UploadPartCopy, Abort, S3's checks and ETag on
+ * Complete). Paginated listings need
  * Node's legacy OpenSSL provider (s3rver encrypts continuation tokens with DES): the npm scripts
  * set `--openssl-legacy-provider`.
  */
@@ -100,7 +99,13 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
     configureBuckets: [{ name: LOCAL_BUCKETS.data }, { name: LOCAL_BUCKETS.exports }],
   });
   // Just before s3rver's router, the last of its middleware: after its logging and XML shaping.
-  server.middleware.splice(server.middleware.length - 1, 0, objectConsistency());
+  const queues = new KeyQueues();
+  server.middleware.splice(
+    server.middleware.length - 1,
+    0,
+    objectConsistency(queues),
+    multipartUploads(queues),
+  );
   const address = (await server.run()) as { address: string; port: number };
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

@@ -269,48 +269,46 @@ function imageItem(index: number, name: string, weather: string): DatasetItem {
   };
 }
 
-/**
- * Builds the sample project in memory. Two image datasets (12 and 8 images, the last two of each
- * left unannotated), one video dataset (2 videos of 6 frames), and five tasks: one per task type on
- * the image datasets, and an instance segmentation task on the video.
- */
-export function buildSampleProject(): SampleProject {
+/** A task of the sample: image media and the sample's annotation metadata unless it says otherwise. */
+function sampleTask(
+  t: Omit<Task, 'media' | 'annotation_metadata_definitions'> & { media?: Task['media'] },
+): Task {
+  return { media: 'image', annotation_metadata_definitions: annotationDefinitions, ...t };
+}
+
+/** The items an image task annotates: every item of a dataset but its last two. */
+const annotatedItems = (d: SampleDataset): DatasetItem[] => d.items.slice(0, -2);
+
+/** Two image datasets (12 and 8 images), their media not drawn yet. */
+function imageDatasets(): SampleDataset[] {
   const imageDatasets: Array<{ id: string; name: string; count: number }> = [
     { id: 'streets', name: 'Streets: day/night', count: 12 },
     { id: 'parks', name: 'Parks', count: 8 },
   ];
-  const datasets: SampleDataset[] = imageDatasets.map(({ id, name, count }) => ({
+  return imageDatasets.map(({ id, name, count }) => ({
     dataset: { id, name, media: 'image', item_metadata_definitions: itemDefinitions },
     items: Array.from({ length: count }, (_, i) =>
       imageItem(i, `${id}_${String(i).padStart(3, '0')}.png`, i % 3 === 0 ? 'rain' : 'sunny'),
     ),
     media: new Map(),
   }));
-  const imageDatasetIds = imageDatasets.map((d) => d.id);
+}
 
-  const tasks: SampleTask[] = [];
-  const task = (
-    t: Omit<Task, 'media' | 'annotation_metadata_definitions'> & { media?: Task['media'] },
-  ): Task => ({
-    media: 'image',
-    annotation_metadata_definitions: annotationDefinitions,
-    ...t,
-  });
-
-  // Classification: one Tag per annotated image.
-  tasks.push({
-    task: task({
+/** Classification: one Tag per annotated image. */
+function classificationTask(datasets: SampleDataset[]): SampleTask {
+  return {
+    task: sampleTask({
       id: SAMPLE_TASK_IDS.classification,
       name: 'Scenes',
       type: 'classification',
-      dataset_ids: imageDatasetIds,
+      dataset_ids: datasets.map((d) => d.dataset.id),
       classes: sceneClasses,
       rotation_enabled: false,
     }),
     annotations: new Map(
       datasets.map((d, di) => [
         d.dataset.id,
-        d.items.slice(0, -2).map((item) => ({
+        annotatedItems(d).map((item) => ({
           ...baseAnnotation(
             item.index,
             sceneClasses[(item.index + di) % sceneClasses.length]!.id,
@@ -323,63 +321,45 @@ export function buildSampleProject(): SampleProject {
         })),
       ]),
     ),
-  });
-
-  const shapeTask = (
-    id: string,
-    name: string,
-    type: Task['type'],
-    kind: 'box' | 'poly',
-    seed: number,
-  ): SampleTask => {
-    const annotations = new Map<string, Annotation[]>();
-    for (const d of datasets) {
-      const list: Annotation[] = [];
-      for (const item of d.items.slice(0, -2)) {
-        const next = random(seed * 1000 + item.index * 7 + d.dataset.id.length);
-        const count = 1 + Math.floor(next() * 4);
-        const cells = [0, 1, 2, 3, 4, 5].sort(() => next() - 0.5).slice(0, count);
-        cells.forEach((cell, k) => {
-          const cls = objectClasses[Math.floor(next() * objectClasses.length)]!;
-          const shape = objectIn(
-            next,
-            cell,
-            kind,
-            kind === 'box' && k === 0 && item.index % 2 === 1,
-          );
-          list.push({ ...baseAnnotation(item.index, cls.id, k + 1, item.index), ...shape });
-        });
-      }
-      annotations.set(d.dataset.id, list);
-    }
-    return {
-      task: task({
-        id,
-        name,
-        type,
-        dataset_ids: imageDatasetIds,
-        classes: objectClasses,
-        rotation_enabled: kind === 'box',
-      }),
-      annotations,
-    };
   };
-  tasks.push(shapeTask(SAMPLE_TASK_IDS.objectDetection, 'Objects', 'object_detection', 'box', 1));
-  tasks.push(
-    shapeTask(SAMPLE_TASK_IDS.semanticSegmentation, 'Regions', 'semantic_segmentation', 'poly', 2),
-  );
-  tasks.push(
-    shapeTask(
-      SAMPLE_TASK_IDS.instanceSegmentation,
-      'Instances',
-      'instance_segmentation',
-      'poly',
-      3,
-    ),
-  );
+}
 
-  // One image serves every task of its dataset; it shows the instance segmentation task's shapes.
-  const drawn = tasks.find((t) => t.task.id === SAMPLE_TASK_IDS.instanceSegmentation)!;
+/** One to four objects in separate cells of each annotated image, drawn from `seed`. */
+function shapeAnnotations(d: SampleDataset, kind: 'box' | 'poly', seed: number): Annotation[] {
+  const list: Annotation[] = [];
+  for (const item of annotatedItems(d)) {
+    const next = random(seed * 1000 + item.index * 7 + d.dataset.id.length);
+    const count = 1 + Math.floor(next() * 4);
+    const cells = [0, 1, 2, 3, 4, 5].sort(() => next() - 0.5).slice(0, count);
+    cells.forEach((cell, k) => {
+      const cls = objectClasses[Math.floor(next() * objectClasses.length)]!;
+      const shape = objectIn(next, cell, kind, kind === 'box' && k === 0 && item.index % 2 === 1);
+      list.push({ ...baseAnnotation(item.index, cls.id, k + 1, item.index), ...shape });
+    });
+  }
+  return list;
+}
+
+/** A task of boxes (some rotated) or polygons over the image datasets. */
+function shapeTask(
+  datasets: SampleDataset[],
+  task: Pick<Task, 'id' | 'name' | 'type'>,
+  kind: 'box' | 'poly',
+  seed: number,
+): SampleTask {
+  return {
+    task: sampleTask({
+      ...task,
+      dataset_ids: datasets.map((d) => d.dataset.id),
+      classes: objectClasses,
+      rotation_enabled: kind === 'box',
+    }),
+    annotations: new Map(datasets.map((d) => [d.dataset.id, shapeAnnotations(d, kind, seed)])),
+  };
+}
+
+/** One image serves every task of its dataset; it shows the shapes of the task `drawn`. */
+function drawImages(datasets: SampleDataset[], drawn: SampleTask): void {
   for (const d of datasets) {
     const annotations = drawn.annotations.get(d.dataset.id) ?? [];
     for (const item of d.items) {
@@ -387,9 +367,36 @@ export function buildSampleProject(): SampleProject {
       d.media.set(item.media_key, drawImage(own, objectClasses, item.index + 17));
     }
   }
+}
 
-  // Video: two clips of six frames with an object moving right and a second one appearing.
-  const frames = 6;
+const VIDEO_FRAMES = 6;
+
+/** Per frame, an object moving right, and from the third frame a second one standing still. */
+function clipAnnotations(item: DatasetItem): Annotation[] {
+  const annotations: Annotation[] = [];
+  for (let frame = 0; frame < VIDEO_FRAMES; frame++) {
+    annotations.push({
+      ...baseAnnotation(item.index, 2, 1, 20 + frame),
+      frame_index: frame,
+      type: 'Poly',
+      box: null,
+      poly: [regularPolygon(30 + frame * 12 + item.index * 5, 40, 14, 6, 0.1)],
+    });
+    if (frame >= 2) {
+      annotations.push({
+        ...baseAnnotation(item.index, 5, 2, 20 + frame),
+        frame_index: frame,
+        type: 'Box',
+        box: { x: 120, y: 70, w: 30 + item.index * 4, h: 24, orientation: null },
+        poly: null,
+      });
+    }
+  }
+  return annotations;
+}
+
+/** Video: two clips of six frames, with an instance segmentation task that tracks them. */
+function videoSample(): { dataset: SampleDataset; task: SampleTask } {
   const video: SampleDataset = {
     dataset: {
       id: 'clips',
@@ -400,57 +407,66 @@ export function buildSampleProject(): SampleProject {
     items: ['clip_a', 'clip_b'].map((name, index) => ({
       ...imageItem(index, name, 'sunny'),
       media_key: `${name}/`,
-      num_frames: frames,
+      num_frames: VIDEO_FRAMES,
     })),
     media: new Map(),
   };
-  const videoAnnotations: Annotation[] = [];
+  const annotations: Annotation[] = [];
   for (const item of video.items) {
-    for (let frame = 0; frame < frames; frame++) {
-      const moving: Annotation = {
-        ...baseAnnotation(item.index, 2, 1, 20 + frame),
-        frame_index: frame,
-        type: 'Poly',
-        box: null,
-        poly: [regularPolygon(30 + frame * 12 + item.index * 5, 40, 14, 6, 0.1)],
-      };
-      videoAnnotations.push(moving);
-      if (frame >= 2) {
-        videoAnnotations.push({
-          ...baseAnnotation(item.index, 5, 2, 20 + frame),
-          frame_index: frame,
-          type: 'Box',
-          box: { x: 120, y: 70, w: 30 + item.index * 4, h: 24, orientation: null },
-          poly: null,
-        });
-      }
-    }
-    for (let frame = 0; frame < frames; frame++) {
-      const own = videoAnnotations.filter((a) => a.dataset_item_index === item.index);
-      video.media.set(
-        `${item.name}/${frame}.png`,
-        drawImage(own, objectClasses, item.index * 31 + frame, frame),
-      );
+    const own = clipAnnotations(item);
+    annotations.push(...own);
+    for (let frame = 0; frame < VIDEO_FRAMES; frame++) {
+      const png = drawImage(own, objectClasses, item.index * 31 + frame, frame);
+      video.media.set(`${item.name}/${frame}.png`, png);
     }
   }
-  datasets.push(video);
-  tasks.push({
-    task: task({
-      id: SAMPLE_TASK_IDS.video,
-      name: 'Tracks',
-      type: 'instance_segmentation',
-      media: 'video',
-      dataset_ids: ['clips'],
-      classes: objectClasses,
-      rotation_enabled: false,
-    }),
-    annotations: new Map([['clips', videoAnnotations]]),
+  const task = sampleTask({
+    id: SAMPLE_TASK_IDS.video,
+    name: 'Tracks',
+    type: 'instance_segmentation',
+    media: 'video',
+    dataset_ids: ['clips'],
+    classes: objectClasses,
+    rotation_enabled: false,
   });
+  return { dataset: video, task: { task, annotations: new Map([['clips', annotations]]) } };
+}
 
+/**
+ * Builds the sample project in memory. Two image datasets (12 and 8 images, the last two of each
+ * left unannotated), one video dataset (2 videos of 6 frames), and five tasks: one per task type on
+ * the image datasets, and an instance segmentation task on the video.
+ */
+export function buildSampleProject(): SampleProject {
+  const images = imageDatasets();
+  const instances = shapeTask(
+    images,
+    { id: SAMPLE_TASK_IDS.instanceSegmentation, name: 'Instances', type: 'instance_segmentation' },
+    'poly',
+    3,
+  );
+  const tasks = [
+    classificationTask(images),
+    shapeTask(
+      images,
+      { id: SAMPLE_TASK_IDS.objectDetection, name: 'Objects', type: 'object_detection' },
+      'box',
+      1,
+    ),
+    shapeTask(
+      images,
+      { id: SAMPLE_TASK_IDS.semanticSegmentation, name: 'Regions', type: 'semantic_segmentation' },
+      'poly',
+      2,
+    ),
+    instances,
+  ];
+  drawImages(images, instances);
+  const video = videoSample();
   return {
     project: { id: SAMPLE_PROJECT_ID, name: 'Sample city', created_at: iso(0) },
-    datasets,
-    tasks,
+    datasets: [...images, video.dataset],
+    tasks: [...tasks, video.task],
   };
 }
 

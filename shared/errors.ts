@@ -4,64 +4,51 @@
  * bundles and never on message text. Messages are user-facing: no stack traces, no internals.
  */
 export class ExportError extends Error {
+  // A field, so that a subclass names itself without a constructor of its own.
+  override name = 'ExportError';
   /** Problems that make up this error, each a complete sentence-like message. */
   readonly details: string[];
 
   constructor(message: string, options: { cause?: unknown; details?: string[] } = {}) {
     super(message, { cause: options.cause });
-    this.name = 'ExportError';
     this.details = options.details ?? [];
   }
 }
 
 /** Bad input: a malformed store line, an unknown class, a request that breaks the schema. */
 export class ValidationError extends ExportError {
+  override name = 'ValidationError';
+
   constructor(problems: string[] | string, options: { cause?: unknown } = {}) {
     const list = Array.isArray(problems) ? problems : [problems];
     const head = list.length === 1 ? list[0]! : `${list.length} problems: ${list.join('; ')}`;
     super(head, { ...options, details: list });
-    this.name = 'ValidationError';
   }
 }
 
 /** A store object, export or task that does not exist. */
 export class NotFoundError extends ExportError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'NotFoundError';
-  }
+  override name = 'NotFoundError';
 }
 
 /** The request conflicts with the export's state (deleting a running export, idempotency key reuse). */
 export class ConflictError extends ExportError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'ConflictError';
-  }
+  override name = 'ConflictError';
 }
 
 /** The caller may not touch this project. */
 export class ForbiddenError extends ExportError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'ForbiddenError';
-  }
+  override name = 'ForbiddenError';
 }
 
 /** The request body is larger than the API accepts. */
 export class PayloadTooLargeError extends ExportError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'PayloadTooLargeError';
-  }
+  override name = 'PayloadTooLargeError';
 }
 
 /** A dependency failed in a way that may pass on retry (S3 5xx, throttling, timeouts). */
 export class TransientError extends ExportError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'TransientError';
-  }
+  override name = 'TransientError';
 }
 
 /** How each error name behaves: retried by the state machine or not, and its HTTP status. */

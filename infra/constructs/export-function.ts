@@ -1,7 +1,7 @@
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { createRequire } from 'node:module';
@@ -93,6 +93,44 @@ export interface ExportFunctionProps {
 export const NODE_FLAGS_WRAPPER = path.join(here, '..', 'lambda', 'node-flags.sh');
 const NODE_FLAGS_WRAPPER_IN_TASK = '/var/task/node-flags.sh';
 
+/** The process's environment: source maps, the extra variables, and the flags' wrapper if any. */
+function processEnvironment(props: ExportFunctionProps): Record<string, string> {
+  const nodeFlags = props.nodeFlags ?? [];
+  return {
+    NODE_OPTIONS: '--enable-source-maps',
+    ...props.environment,
+    ...(nodeFlags.length > 0
+      ? { AWS_LAMBDA_EXEC_WRAPPER: NODE_FLAGS_WRAPPER_IN_TASK, NODE_FLAGS: nodeFlags.join(' ') }
+      : {}),
+  };
+}
+
+/** BUNDLE_SETTINGS for NodejsFunction, with the AES thread and the flags' wrapper beside the handler. */
+function bundlingOptions(nodeFlags: readonly string[]): BundlingOptions {
+  return {
+    ...BUNDLE_SETTINGS,
+    format: OutputFormat.ESM,
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    // The code is tested against the SDK versions in package-lock.json, not whatever copy the
+    // Lambda runtime happens to carry, so the SDK is bundled too.
+    externalModules: [],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        bundleAesThreadCommand(outputDir),
+        // Lambda runs the wrapper, so it must be executable in the bundle.
+        ...(nodeFlags.length > 0
+          ? [
+              `cp "${NODE_FLAGS_WRAPPER}" "${outputDir}/node-flags.sh"`,
+              `chmod 755 "${outputDir}/node-flags.sh"`,
+            ]
+          : []),
+      ],
+    },
+  };
+}
+
 /**
  * The one way the project makes a Lambda function: Node.js 22 on arm64 (cheaper per GB-second
  * than x86 for the same work), bundled by the local esbuild as ESM with names kept (Step Functions
@@ -120,7 +158,6 @@ export class ExportFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    const nodeFlags = props.nodeFlags ?? [];
     this.handler = new NodejsFunction(this, 'Handler', {
       entry: path.join(props.functionsDir, props.name, 'handler.ts'),
       handler: 'handler',
@@ -133,35 +170,8 @@ export class ExportFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-        ...(nodeFlags.length > 0
-          ? { AWS_LAMBDA_EXEC_WRAPPER: NODE_FLAGS_WRAPPER_IN_TASK, NODE_FLAGS: nodeFlags.join(' ') }
-          : {}),
-      },
-      bundling: {
-        ...BUNDLE_SETTINGS,
-        format: OutputFormat.ESM,
-        mainFields: [...BUNDLE_SETTINGS.mainFields],
-        // The code is tested against the SDK versions in package-lock.json, not whatever copy the
-        // Lambda runtime happens to carry, so the SDK is bundled too.
-        externalModules: [],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            bundleAesThreadCommand(outputDir),
-            // Lambda runs the wrapper, so it must be executable in the bundle.
-            ...(nodeFlags.length > 0
-              ? [
-                  `cp "${NODE_FLAGS_WRAPPER}" "${outputDir}/node-flags.sh"`,
-                  `chmod 755 "${outputDir}/node-flags.sh"`,
-                ]
-              : []),
-          ],
-        },
-      },
+      environment: processEnvironment(props),
+      bundling: bundlingOptions(props.nodeFlags ?? []),
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -31,6 +31,7 @@ import {
   type IUserPool,
   ManagedLoginVersion,
   OAuthScope,
+  type UserPoolClient,
   UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -104,17 +105,44 @@ export class ExportSite extends Construct {
       removalPolicy: props.removalPolicy,
       accessLogs: { bucket: props.accessLogs, prefix: 'site/' },
     }).bucket;
+    const loginUrl = this.addLoginDomain(props.userPool);
+    const securityHeaders = this.securityHeaders(loginUrl);
+    this.distribution = this.createDistribution(props.api, securityHeaders);
+    this.url = `https://${this.distribution.distributionDomainName}`;
+    const client = this.addWebClient(props.userPool);
+    const deployment = this.deployPage(props, {
+      apiBase: '',
+      auth: {
+        domain: loginUrl,
+        clientId: client.userPoolClientId,
+        userPoolId: props.userPool.userPoolId,
+        region: Aws.REGION,
+      },
+    });
+    this.acknowledgeDistribution();
+    this.acknowledgeDeployment(deployment);
 
+    new CfnOutput(stack, 'SiteUrl', { value: `${this.url}/`, description: 'The exports tab' });
+    new CfnOutput(stack, 'SiteBucketName', { value: this.bucket.bucketName });
+    new CfnOutput(stack, 'DistributionId', { value: this.distribution.distributionId });
+    new CfnOutput(stack, 'LoginDomain', { value: loginUrl });
+    new CfnOutput(stack, 'WebClientId', { value: client.userPoolClientId });
+  }
+
+  /** The managed login's domain; its base URL. */
+  private addLoginDomain(userPool: IUserPool): string {
     // Prefixes are global in a region; the account id keeps each account's own.
-    const loginDomain = props.userPool.addDomain('LoginDomain', {
+    const loginDomain = userPool.addDomain('LoginDomain', {
       cognitoDomain: {
-        domainPrefix: Fn.join('-', [stack.stackName.toLowerCase(), Aws.ACCOUNT_ID]),
+        domainPrefix: Fn.join('-', [Stack.of(this).stackName.toLowerCase(), Aws.ACCOUNT_ID]),
       },
       managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
-    const loginUrl = loginDomain.baseUrl();
+    return loginDomain.baseUrl();
+  }
 
-    const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+  private securityHeaders(loginUrl: string): ResponseHeadersPolicy {
+    return new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'annotation-export: the page runs only its own code and talks only to its origin',
       securityHeadersBehavior: {
         // The token endpoint of managed login is the one other origin the page may call.
@@ -132,7 +160,9 @@ export class ExportSite extends Construct {
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
     });
+  }
 
+  private apiBehavior(api: RestApi, securityHeaders: ResponseHeadersPolicy): BehaviorOptions {
     // The API answers `cache-control: no-store`; the token is part of the key all the same, so
     // that no answer could ever be served to another caller.
     const apiCache = new CachePolicy(this, 'ApiCache', {
@@ -144,17 +174,20 @@ export class ExportSite extends Construct {
       queryStringBehavior: CacheQueryStringBehavior.all(),
       cookieBehavior: CacheCookieBehavior.none(),
     });
-    const apiBehavior: BehaviorOptions = {
-      origin: new RestApiOrigin(props.api),
+    return {
+      origin: new RestApiOrigin(api),
       viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: AllowedMethods.ALLOW_ALL,
       cachePolicy: apiCache,
       originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: securityHeaders,
     };
+  }
 
-    this.distribution = new Distribution(this, 'Distribution', {
-      comment: `${stack.stackName}: the exports tab and its API`,
+  private createDistribution(api: RestApi, securityHeaders: ResponseHeadersPolicy): Distribution {
+    const apiBehavior = this.apiBehavior(api, securityHeaders);
+    return new Distribution(this, 'Distribution', {
+      comment: `${Stack.of(this).stackName}: the exports tab and its API`,
       defaultRootObject: 'index.html',
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
@@ -166,9 +199,11 @@ export class ExportSite extends Construct {
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
     });
-    this.url = `https://${this.distribution.distributionDomainName}`;
+  }
 
-    const client = props.userPool.addClient('WebClient', {
+  /** The page's public client, signing in through managed login back to the page. */
+  private addWebClient(userPool: IUserPool): UserPoolClient {
+    const client = userPool.addClient('WebClient', {
       generateSecret: false,
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       oAuth: {
@@ -182,21 +217,15 @@ export class ExportSite extends Construct {
       accessTokenValidity: Duration.hours(1),
     });
     new CfnManagedLoginBranding(this, 'LoginBranding', {
-      userPoolId: props.userPool.userPoolId,
+      userPoolId: userPool.userPoolId,
       clientId: client.userPoolClientId,
       useCognitoProvidedValues: true,
     });
+    return client;
+  }
 
-    const config: WebConfig = {
-      apiBase: '',
-      auth: {
-        domain: loginUrl,
-        clientId: client.userPoolClientId,
-        userPoolId: props.userPool.userPoolId,
-        region: Aws.REGION,
-      },
-    };
-    const deployment = new BucketDeployment(this, 'Deploy', {
+  private deployPage(props: ExportSiteProps, config: WebConfig): BucketDeployment {
+    return new BucketDeployment(this, 'Deploy', {
       sources: [Source.asset(builtSite()), Source.jsonData('config.json', config)],
       destinationBucket: this.bucket,
       // CloudFront revalidates every object with the bucket (no-cache), so a new deployment shows
@@ -209,7 +238,9 @@ export class ExportSite extends Construct {
       }),
       memoryLimit: 256,
     });
+  }
 
+  private acknowledgeDistribution(): void {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
@@ -232,6 +263,10 @@ export class ExportSite extends Construct {
           "The distribution uses CloudFront's default *.cloudfront.net certificate, whose security policy CloudFront sets; a custom domain with its ACM certificate and TLSv1.2_2021 is a deployment choice.",
       },
     );
+  }
+
+  private acknowledgeDeployment(deployment: BucketDeployment): void {
+    const stack = Stack.of(this);
     const deployHandler = stack.node.children.find((c) =>
       c.node.id.startsWith('Custom::CDKBucketDeployment'),
     );
@@ -254,11 +289,5 @@ export class ExportSite extends Construct {
         },
       );
     }
-
-    new CfnOutput(stack, 'SiteUrl', { value: `${this.url}/`, description: 'The exports tab' });
-    new CfnOutput(stack, 'SiteBucketName', { value: this.bucket.bucketName });
-    new CfnOutput(stack, 'DistributionId', { value: this.distribution.distributionId });
-    new CfnOutput(stack, 'LoginDomain', { value: loginUrl });
-    new CfnOutput(stack, 'WebClientId', { value: client.userPoolClientId });
   }
 }

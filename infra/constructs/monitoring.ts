@@ -7,6 +7,7 @@ import {
   MathExpression,
   Metric,
   type IMetric,
+  type IWidget,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -65,9 +66,29 @@ export class Monitoring extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  private readonly alarmAction: SnsAction;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    this.topic = this.createTopic(props);
+    this.alarmAction = new SnsAction(this.topic);
+    this.watchExecutions(props.stateMachine);
+    this.watchFunctions(props);
+    this.watchApi(props.api);
+    this.watchQueue(props.queuedAlarmSeconds);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${Stack.of(this).stackName}-operations`,
+      widgets: [
+        headerRow(),
+        exportsRow(props.stateMachine),
+        stagesRow(),
+        functionsRow(Object.values(props.functions).map((f) => f.fn)),
+        apiRow(props.api),
+      ],
+    });
+  }
+
+  private createTopic(props: MonitoringProps): Topic {
     // CloudWatch cannot publish to a topic under the AWS managed SNS key: it needs this grant.
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'annotation-export alarm topic',
@@ -81,30 +102,33 @@ export class Monitoring extends Construct {
         resources: ['*'],
       }),
     );
-    this.topic = new Topic(this, 'AlarmTopic', {
+    const topic = new Topic(this, 'AlarmTopic', {
       displayName: 'annotation-export alarms',
       masterKey: key,
       enforceSSL: true,
     });
-    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
-    const action = new SnsAction(this.topic);
-    const alarm = (name: string, description: string, metric: IMetric, threshold: number) => {
-      const made = new Alarm(this, name, {
-        alarmName: `${Stack.of(this).stackName}-${name}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      made.addAlarmAction(action);
-      this.alarms.push(made);
-      return made;
-    };
+    if (props.alarmEmail) topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    return topic;
+  }
 
-    const sm = props.stateMachine;
-    alarm(
+  /** An alarm that tells the topic when `metric` reaches `threshold` in one period. */
+  private alarm(name: string, description: string, metric: IMetric, threshold: number): Alarm {
+    const made = new Alarm(this, name, {
+      alarmName: `${Stack.of(this).stackName}-${name}`,
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    made.addAlarmAction(this.alarmAction);
+    this.alarms.push(made);
+    return made;
+  }
+
+  private watchExecutions(sm: StateMachine): void {
+    this.alarm(
       'FailedExecutions',
       'Exports failed for a reason that is not their input (internal error, timeout, out of memory, throttling), or an execution timed out as a whole. README: Operations.',
       new MathExpression({
@@ -118,22 +142,25 @@ export class Monitoring extends Construct {
       }),
       1,
     );
-    for (const [name, { fn, timeout }] of Object.entries(props.functions)) {
+  }
+
+  private watchFunctions({ functions, packageFunction }: MonitoringProps): void {
+    for (const [name, { fn, timeout }] of Object.entries(functions)) {
       const title = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
-      alarm(
+      this.alarm(
         `${title}Errors`,
         `The ${name} function failed invocations (a crash, a timeout, out of memory, or an error it threw). README: Operations.`,
         fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         5,
       );
-      alarm(
+      this.alarm(
         `${title}Throttles`,
         `Invocations of the ${name} function were throttled (account or reserved concurrency). README: Operations.`,
         fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
         1,
       );
-      if (name === props.packageFunction) {
-        alarm(
+      if (name === packageFunction) {
+        this.alarm(
           'PackageNearTimeout',
           `An archive took more than 80% of the package function's ${timeout.toMinutes()}-minute timeout: the next larger export will time out. README: Operations.`,
           fn.metricDuration({ period: FIVE_MINUTES, statistic: 'Maximum' }),
@@ -141,105 +168,121 @@ export class Monitoring extends Construct {
         );
       }
     }
-    alarm(
+  }
+
+  private watchApi(api: RestApi): void {
+    this.alarm(
       'Api5xxRate',
       'More than 5% of API requests (of at least 10 in five minutes) answered 5xx. README: Operations.',
       new MathExpression({
         expression: 'IF(requests >= 10, 100 * errors / requests, 0)',
         usingMetrics: {
-          errors: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
-          requests: props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          errors: api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          requests: api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
         },
         period: FIVE_MINUTES,
         label: 'API 5xx %',
       }),
       5,
     );
-    alarm(
-      'OldestQueuedExport',
-      `An export has been QUEUED for more than ${props.queuedAlarmSeconds} seconds: its execution did not start. README: Operations.`,
-      serviceMetric(METRIC.oldestQueuedSeconds, 'Maximum'),
-      props.queuedAlarmSeconds,
-    );
-
-    const fns = Object.values(props.functions).map((f) => f.fn);
-    const perFunction = (title: string, metric: (fn: IFunction) => IMetric): GraphWidget =>
-      new GraphWidget({ title, width: 8, left: fns.map(metric) });
-    this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `${Stack.of(this).stackName}-operations`,
-      widgets: [
-        [
-          new TextWidget({
-            markdown:
-              '# annotation-export\nExports by outcome, stage times, functions and API. What each alarm means: README, Operations.',
-            width: 24,
-            height: 2,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Exports started / succeeded / failed (by format, failure code)',
-            width: 12,
-            left: [
-              everySeries(METRIC.exportsStarted, 'format'),
-              everySeries(METRIC.exportsSucceeded, 'format'),
-              everySeries(METRIC.exportsFailed, 'code,format'),
-              everySeries(METRIC.exportsCancelled, 'format'),
-            ],
-          }),
-          new GraphWidget({
-            title: 'Executions',
-            width: 12,
-            left: [
-              sm.metricStarted({ period: FIVE_MINUTES }),
-              sm.metricSucceeded({ period: FIVE_MINUTES }),
-              sm.metricFailed({ period: FIVE_MINUTES }),
-              sm.metricTimedOut({ period: FIVE_MINUTES }),
-              sm.metricAborted({ period: FIVE_MINUTES }),
-            ],
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Seconds per stage (max)',
-            width: 8,
-            left: [everySeries(METRIC.stageSeconds, 'stage', 'Maximum')],
-          }),
-          new GraphWidget({
-            title: 'Archive bytes, items, annotations',
-            width: 8,
-            left: [serviceMetric(METRIC.archiveBytes, 'Sum', { stage: 'package' })],
-            right: [
-              serviceMetric(METRIC.items, 'Sum', { stage: 'package' }),
-              serviceMetric(METRIC.annotations, 'Sum', { stage: 'package' }),
-            ],
-          }),
-          new GraphWidget({
-            title: 'Oldest QUEUED export (s)',
-            width: 8,
-            left: [serviceMetric(METRIC.oldestQueuedSeconds, 'Maximum')],
-          }),
-        ],
-        [
-          perFunction('Lambda errors', (fn) => fn.metricErrors({ period: FIVE_MINUTES })),
-          perFunction('Lambda throttles', (fn) => fn.metricThrottles({ period: FIVE_MINUTES })),
-          perFunction('Lambda duration (max)', (fn) =>
-            fn.metricDuration({ period: FIVE_MINUTES, statistic: 'Maximum' }),
-          ),
-        ],
-        [
-          new GraphWidget({
-            title: 'API 4xx / 5xx by route',
-            width: 12,
-            left: [everySeries(METRIC.api4xx, 'route'), everySeries(METRIC.api5xx, 'route')],
-          }),
-          new GraphWidget({
-            title: 'API latency (p99)',
-            width: 12,
-            left: [props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
-          }),
-        ],
-      ],
-    });
   }
+
+  private watchQueue(queuedAlarmSeconds: number): void {
+    this.alarm(
+      'OldestQueuedExport',
+      `An export has been QUEUED for more than ${queuedAlarmSeconds} seconds: its execution did not start. README: Operations.`,
+      serviceMetric(METRIC.oldestQueuedSeconds, 'Maximum'),
+      queuedAlarmSeconds,
+    );
+  }
+}
+
+// ---- The dashboard, row by row ------------------------------------------------------------
+
+function headerRow(): IWidget[] {
+  return [
+    new TextWidget({
+      markdown:
+        '# annotation-export\nExports by outcome, stage times, functions and API. What each alarm means: README, Operations.',
+      width: 24,
+      height: 2,
+    }),
+  ];
+}
+
+function exportsRow(sm: StateMachine): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'Exports started / succeeded / failed (by format, failure code)',
+      width: 12,
+      left: [
+        everySeries(METRIC.exportsStarted, 'format'),
+        everySeries(METRIC.exportsSucceeded, 'format'),
+        everySeries(METRIC.exportsFailed, 'code,format'),
+        everySeries(METRIC.exportsCancelled, 'format'),
+      ],
+    }),
+    new GraphWidget({
+      title: 'Executions',
+      width: 12,
+      left: [
+        sm.metricStarted({ period: FIVE_MINUTES }),
+        sm.metricSucceeded({ period: FIVE_MINUTES }),
+        sm.metricFailed({ period: FIVE_MINUTES }),
+        sm.metricTimedOut({ period: FIVE_MINUTES }),
+        sm.metricAborted({ period: FIVE_MINUTES }),
+      ],
+    }),
+  ];
+}
+
+function stagesRow(): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'Seconds per stage (max)',
+      width: 8,
+      left: [everySeries(METRIC.stageSeconds, 'stage', 'Maximum')],
+    }),
+    new GraphWidget({
+      title: 'Archive bytes, items, annotations',
+      width: 8,
+      left: [serviceMetric(METRIC.archiveBytes, 'Sum', { stage: 'package' })],
+      right: [
+        serviceMetric(METRIC.items, 'Sum', { stage: 'package' }),
+        serviceMetric(METRIC.annotations, 'Sum', { stage: 'package' }),
+      ],
+    }),
+    new GraphWidget({
+      title: 'Oldest QUEUED export (s)',
+      width: 8,
+      left: [serviceMetric(METRIC.oldestQueuedSeconds, 'Maximum')],
+    }),
+  ];
+}
+
+function functionsRow(fns: IFunction[]): IWidget[] {
+  const perFunction = (title: string, metric: (fn: IFunction) => IMetric): GraphWidget =>
+    new GraphWidget({ title, width: 8, left: fns.map(metric) });
+  return [
+    perFunction('Lambda errors', (fn) => fn.metricErrors({ period: FIVE_MINUTES })),
+    perFunction('Lambda throttles', (fn) => fn.metricThrottles({ period: FIVE_MINUTES })),
+    perFunction('Lambda duration (max)', (fn) =>
+      fn.metricDuration({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+    ),
+  ];
+}
+
+function apiRow(api: RestApi): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'API 4xx / 5xx by route',
+      width: 12,
+      left: [everySeries(METRIC.api4xx, 'route'), everySeries(METRIC.api5xx, 'route')],
+    }),
+    new GraphWidget({
+      title: 'API latency (p99)',
+      width: 12,
+      left: [api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+    }),
+  ];
 }

@@ -2,14 +2,16 @@ import { placeGeometry } from '../geometry';
 import { countPixels } from '../masks/rasterise';
 import { encodeRleString, rleArea } from '../masks/rle';
 import type { Annotation, MetaData, Task } from '../model/types';
-import type {
-  ExportItem,
-  Format,
-  FormatContext,
-  MergeRule,
-  Part,
-  RenderInput,
-  RenderedFile,
+import { classesByAscendingId } from './common/class-list';
+import {
+  GEOMETRY_TASK_TYPES,
+  type ExportItem,
+  type Format,
+  type FormatContext,
+  type MergeRule,
+  type Part,
+  type RenderInput,
+  type RenderedFile,
 } from './types';
 
 /** The per-dataset file of an image dataset; a video gets one `{video}.json` each. */
@@ -59,6 +61,7 @@ export interface CocoCategory {
 
 interface CocoOptions {
   id: string;
+  version: string;
   label: string;
   /** coco_metadata: item and annotation meta_data as `attributes` (DESIGN §7.2). */
   attributes: boolean;
@@ -68,8 +71,9 @@ interface CocoOptions {
 export function cocoFormat(options: CocoOptions): Format {
   return {
     id: options.id,
+    version: options.version,
     label: options.label,
-    taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+    taskTypes: GEOMETRY_TASK_TYPES,
     media: ['image', 'video'],
     render: (input) => renderCoco(input, options.attributes),
     merges: [cocoMerge],
@@ -78,14 +82,12 @@ export function cocoFormat(options: CocoOptions): Format {
 
 export function cocoCategories(task: Task): CocoCategory[] {
   const byId = new Map(task.classes.map((c) => [c.id, c]));
-  return [...task.classes]
-    .sort((a, b) => a.id - b.id)
-    .map((c) => ({
-      supercategory:
-        c.supercategory ?? (c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? '')),
-      id: c.id,
-      name: c.name,
-    }));
+  return classesByAscendingId(task).map((c) => ({
+    supercategory:
+      c.supercategory ?? (c.parent_id === null ? '' : (byId.get(c.parent_id)?.name ?? '')),
+    id: c.id,
+    name: c.name,
+  }));
 }
 
 /** COCO's numbers: enough decimals for sub-pixel geometry, none of the float noise. */
@@ -273,5 +275,18 @@ export const cocoMerge: MergeRule = {
   },
 };
 
-/** Declared after cocoMerge: building the descriptor reads it. */
-export const coco = cocoFormat({ id: 'coco', label: 'COCO (.json)', attributes: false });
+/** Declared after cocoMerge: building the descriptors reads it. */
+export const coco = cocoFormat({
+  id: 'coco',
+  version: '1.0',
+  label: 'COCO (.json)',
+  attributes: false,
+});
+
+/** COCO with item and annotation meta_data as `attributes` (DESIGN §7.2). */
+export const cocoMetadata = cocoFormat({
+  id: 'coco_metadata',
+  version: '1.0',
+  label: 'COCO + Metadata (.json)',
+  attributes: true,
+});

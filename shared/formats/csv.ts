@@ -1,6 +1,8 @@
 import { fixed, placeGeometry, type Bounds } from '../geometry';
 import type { Annotation, Box, Point, Rings, Task } from '../model/types';
-import { annotationPlace, classLookup, csvWithHeader } from './merge';
+import { classLookup } from './common/class-list';
+import { annotationPlace } from './common/items';
+import { csvWithHeader } from './common/merge';
 import type { Format, RenderInput, RenderedFile } from './types';
 
 export const CSV_FILE = 'annotations.csv';
@@ -127,6 +129,7 @@ async function* renderCsv(input: RenderInput): AsyncIterable<RenderedFile> {
 
 export const csv: Format = {
   id: 'csv',
+  version: '1.0',
   label: 'CSV (.csv)',
   taskTypes: [
     'classification',

@@ -1,7 +1,6 @@
 import { ValidationError } from '../errors';
 import type { Media, TaskType } from '../model/types';
-import { coco } from './coco';
-import { cocoMetadata } from './coco-metadata';
+import { coco, cocoMetadata } from './coco';
 import { csv } from './csv';
 import { innotescusJson } from './innotescus-json';
 import { kitti } from './kitti';

@@ -1,5 +1,6 @@
 import type { Annotation, DatasetItem, MetaData } from '../model/types';
-import { classesByAscendingId, firstPartOnly, jsonArrayConcatenation } from './merge';
+import { classesByAscendingId } from './common/class-list';
+import { firstPartOnly, jsonArrayConcatenation } from './common/merge';
 import type { ExportItem, Format, RenderInput, RenderedFile } from './types';
 
 export const CLASSES_FILE = 'classes.json';
@@ -81,6 +82,7 @@ async function* renderInnotescus(input: RenderInput): AsyncIterable<RenderedFile
 
 export const innotescusJson: Format = {
   id: 'innotescus_json',
+  version: '1.0',
   label: 'Innotescus (.json)',
   taskTypes: [
     'classification',

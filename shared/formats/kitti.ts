@@ -1,7 +1,7 @@
 import { truncation, type Bounds } from '../geometry';
 import type { MetadataValue } from '../model/types';
-import { itemStem, placedObjects } from './merge';
-import type { Format, RenderInput, RenderedFile } from './types';
+import { itemStem, placedObjects } from './common/items';
+import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 
 export const KITTI_EXTENSION = '.txt';
 /** KITTI's values for what a 2D annotation does not know (DESIGN §7.9). */
@@ -71,8 +71,9 @@ async function* renderKitti(input: RenderInput): AsyncIterable<RenderedFile> {
 
 export const kitti: Format = {
   id: 'kitti',
+  version: '1.0',
   label: 'KITTI (.txt)',
-  taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+  taskTypes: GEOMETRY_TASK_TYPES,
   media: ['image'],
   render: renderKitti,
   merges: [],

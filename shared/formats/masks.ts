@@ -4,15 +4,9 @@ import { maskClasses, type MaskClass } from '../masks/classes';
 import { LabelMask, MAX_MASK_VALUE } from '../masks/label-mask';
 import { encodeGreyPng } from '../masks/png';
 import type { Annotation, MaskGeometry, Rings } from '../model/types';
-import {
-  annotationPlace,
-  classLine,
-  classesByAscendingId,
-  classLookup,
-  concatenate,
-  firstPartOnly,
-  itemStem,
-} from './merge';
+import { classLine, classesByAscendingId, classLookup } from './common/class-list';
+import { annotationPlace, itemStem } from './common/items';
+import { concatenate, firstPartOnly } from './common/merge';
 import type { ExportItem, Format, MaskKind, RenderInput, RenderedFile } from './types';
 
 /** The value-to-class file of aggregated_class and instance masks (DESIGN §8). */
@@ -27,6 +21,7 @@ export const LABELMAP_FILE = 'labelmap.txt';
  */
 export const masks: Format = {
   id: 'masks',
+  version: '1.0',
   label: 'Masks (.png)',
   taskTypes: ['semantic_segmentation', 'instance_segmentation'],
   media: ['image', 'video'],

@@ -1,5 +1,7 @@
 import { clamp, truncation, type Bounds } from '../geometry';
-import { concatenate, itemStem, placedObjects, trainerSplits } from './merge';
+import { itemStem, placedObjects } from './common/items';
+import { concatenate } from './common/merge';
+import { subsetName } from './common/trainer-splits';
 import type { ExportItem, Format, RenderInput, RenderedFile } from './types';
 
 export const VOC_EXTENSION = '.xml';
@@ -8,7 +10,7 @@ const IMAGE_SETS = /^ImageSets\/Main\/[a-z0-9_-]{1,32}\.txt$/;
 
 /** `ImageSets/Main/{subset}.txt`, `train.txt` without a split (README, trainer layouts). */
 export function imageSetPath(subset: string | null | undefined): string {
-  return `ImageSets/Main/${subset ?? trainerSplits(null).train}.txt`;
+  return `ImageSets/Main/${subsetName(subset)}.txt`;
 }
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 /** The reference document's constant fields of an object. */
@@ -104,9 +106,10 @@ async function* renderVoc(input: RenderInput): AsyncIterable<RenderedFile> {
 
 export const pascalVoc: Format = {
   id: 'pascal_voc',
+  version: '1.0',
   label: 'Pascal VOC (.xml)',
   taskTypes: ['object_detection'],
   media: ['image'],
   render: renderVoc,
-  merges: [{ matches: (path) => IMAGE_SETS.test(path), merge: concatenate('').merge }],
+  merges: [concatenate(IMAGE_SETS)],
 };

@@ -3,6 +3,13 @@ import type { Annotation, Dataset, DatasetItem, Media, Task, TaskType } from '..
 export const MASK_KINDS = ['aggregated_class', 'individual_class', 'instance'] as const;
 export type MaskKind = (typeof MASK_KINDS)[number];
 
+/** The task types whose annotations have geometry: what the box and polygon formats serve. */
+export const GEOMETRY_TASK_TYPES = [
+  'object_detection',
+  'semantic_segmentation',
+  'instance_segmentation',
+] as const satisfies readonly TaskType[];
+
 /** One item of a shard as a renderer sees it: the stored item, its safe unique name, its annotations. */
 export interface ExportItem {
   item: DatasetItem;
@@ -85,6 +92,12 @@ export interface MergeRule {
 
 export interface Format {
   id: string;
+  /**
+   * The version of the layout the format is written in, `major.minor`, which manifest.json names
+   * beside the format: the major changes when a reader of the previous layout would misread the
+   * new one, the minor when files or fields are added that such a reader passes over.
+   */
+  version: string;
   /** What the export form shows. */
   label: string;
   /** The task types it applies to (DESIGN §6). */

@@ -1,15 +1,10 @@
-import { fixed, type Bounds } from '../geometry';
 import { subsetPrefix } from '../pipeline/work';
-import {
-  classLine,
-  classesByAscendingId,
-  concatenate,
-  firstPartOnly,
-  itemStem,
-  placedObjects,
-  trainerSplits,
-} from './merge';
-import type { Format, RenderInput, RenderedFile } from './types';
+import { classIndices, classListFile } from './common/class-list';
+import { itemStem, placedObjects } from './common/items';
+import { concatenate, firstPartOnly } from './common/merge';
+import { subsetName, trainerSplits } from './common/trainer-splits';
+import { toYoloRow } from './common/yolo-rows';
+import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 
 export const DARKNET_LABELS_FILE = 'darknet.labels';
 export const DARKNET_EXTENSION = '.txt';
@@ -17,43 +12,8 @@ export const DARKNET_EXTENSION = '.txt';
 export const DARKNET_NAMES_FILE = 'obj.names';
 export const DARKNET_DATA_FILE = 'obj.data';
 const LIST_FILE = /^[a-z0-9_-]{1,32}\.txt$/;
-/** DESIGN §7.7: at most 6 decimals. */
-const DECIMALS = 6;
-
-/**
- * DESIGN §7.7's line: the 0-based class index and the box centre and size, normalised to [0,1],
- * from the geometry's tight box already clipped to the image.
- */
-export function toYoloRow(
-  classIndex: number,
-  bounds: Bounds,
-  width: number,
-  height: number,
-): string {
-  const xCenter = (bounds.xMin + bounds.xMax) / 2 / width;
-  const yCenter = (bounds.yMin + bounds.yMax) / 2 / height;
-  const boxWidth = (bounds.xMax - bounds.xMin) / width;
-  const boxHeight = (bounds.yMax - bounds.yMin) / height;
-  return [
-    classIndex,
-    ...[xCenter, yCenter, boxWidth, boxHeight].map((v) => fixed(v, DECIMALS)),
-  ].join(' ');
-}
-
-/** The class list, one name a line by ascending id: a class's index is its 0-based line. */
-export function classListFile(input: Pick<RenderInput, 'task'>): string {
-  return classesByAscendingId(input.task)
-    .map((c) => classLine(c.name) + '\n')
-    .join('');
-}
-
-/** 0-based index of each class id in the class list file. */
-export function classIndices(input: Pick<RenderInput, 'task'>): Map<number, number> {
-  return new Map(classesByAscendingId(input.task).map((c, index) => [c.id, index]));
-}
-
 async function* renderDarknet(input: RenderInput): AsyncIterable<RenderedFile> {
-  const indices = classIndices(input);
+  const indices = classIndices(input.task);
   const folder = input.datasetFolder ?? input.dataset.name;
   const subset = input.subset ?? null;
   const list: string[] = [];
@@ -70,15 +30,15 @@ async function* renderDarknet(input: RenderInput): AsyncIterable<RenderedFile> {
     if (item.url === image) yield { path: itemStem(image) + DARKNET_EXTENSION, body, root: true };
     list.push(image + '\n');
   }
-  yield { path: DARKNET_LABELS_FILE, body: classListFile(input) };
-  yield { path: DARKNET_NAMES_FILE, body: classListFile(input), root: true };
+  yield { path: DARKNET_LABELS_FILE, body: classListFile(input.task) };
+  yield { path: DARKNET_NAMES_FILE, body: classListFile(input.task), root: true };
   yield { path: DARKNET_DATA_FILE, body: darknetData(input), root: true };
   yield { path: listFile(subset), body: list.join(''), root: true };
 }
 
 /** The image list of a subset: `{subset}.txt`, or `train.txt` without a split. */
 function listFile(subset: string | null): string {
-  return `${subset ?? trainerSplits(null).train}.txt`;
+  return `${subsetName(subset)}.txt`;
 }
 
 /**
@@ -99,8 +59,9 @@ export function darknetData(input: Pick<RenderInput, 'task' | 'subsets'>): strin
 
 export const yoloDarknet: Format = {
   id: 'yolo_darknet',
+  version: '1.0',
   label: 'YOLO Darknet (.txt)',
-  taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+  taskTypes: GEOMETRY_TASK_TYPES,
   media: ['image'],
   whitespaceFreePaths: true,
   render: renderDarknet,
@@ -108,6 +69,6 @@ export const yoloDarknet: Format = {
     firstPartOnly(DARKNET_LABELS_FILE),
     { ...firstPartOnly(DARKNET_NAMES_FILE), root: true },
     { ...firstPartOnly(DARKNET_DATA_FILE), root: true },
-    { root: true, matches: (path) => LIST_FILE.test(path), merge: concatenate('').merge },
+    { ...concatenate(LIST_FILE), root: true },
   ],
 };

@@ -1,7 +1,8 @@
 import type { Bounds } from '../geometry';
-import { concatenate, firstPartOnly, placedObjects } from './merge';
-import type { Format, RenderInput, RenderedFile } from './types';
-import { classIndices, classListFile } from './yolo-darknet';
+import { classIndices, classListFile } from './common/class-list';
+import { placedObjects } from './common/items';
+import { concatenate, firstPartOnly } from './common/merge';
+import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 
 export const KERAS_ANNOTATIONS_FILE = 'yolokeras.annotations.txt';
 export const KERAS_CLASSES_FILE = 'yolokeras.classes.txt';
@@ -23,7 +24,7 @@ export function kerasImagePath(datasetFolder: string, itemName: string): string 
 }
 
 async function* renderKeras(input: RenderInput): AsyncIterable<RenderedFile> {
-  const indices = classIndices(input);
+  const indices = classIndices(input.task);
   const folder = input.datasetFolder ?? input.dataset.name;
   const lines = input.items.map((item) => {
     const boxes = placedObjects(input, item).map(({ placed, cls }) =>
@@ -32,13 +33,14 @@ async function* renderKeras(input: RenderInput): AsyncIterable<RenderedFile> {
     return [kerasImagePath(folder, item.name), ...boxes].join(' ') + '\n';
   });
   yield { path: KERAS_ANNOTATIONS_FILE, body: lines.join('') };
-  yield { path: KERAS_CLASSES_FILE, body: classListFile(input) };
+  yield { path: KERAS_CLASSES_FILE, body: classListFile(input.task) };
 }
 
 export const yoloKeras: Format = {
   id: 'yolo_keras',
+  version: '1.0',
   label: 'YOLO Keras (.txt)',
-  taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+  taskTypes: GEOMETRY_TASK_TYPES,
   media: ['image'],
   whitespaceFreePaths: true,
   render: renderKeras,

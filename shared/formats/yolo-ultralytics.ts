@@ -1,15 +1,11 @@
 import { fixed } from '../geometry';
 import type { Point, Rings } from '../model/types';
-import {
-  classLine,
-  classesByAscendingId,
-  firstPartOnly,
-  itemStem,
-  placedObjects,
-  trainerSplits,
-} from './merge';
-import type { Format, RenderInput, RenderedFile } from './types';
-import { classIndices, toYoloRow } from './yolo-darknet';
+import { classIndices, classLine, classesByAscendingId } from './common/class-list';
+import { itemStem, placedObjects } from './common/items';
+import { firstPartOnly } from './common/merge';
+import { subsetName, trainerSplits } from './common/trainer-splits';
+import { toYoloRow, YOLO_DECIMALS } from './common/yolo-rows';
+import { GEOMETRY_TASK_TYPES, type Format, type RenderInput, type RenderedFile } from './types';
 
 /*
  * The layout Ultralytics trains on as is (`yolo train data=data.yaml`): images under
@@ -21,7 +17,6 @@ import { classIndices, toYoloRow } from './yolo-darknet';
 export const DATA_YAML = 'data.yaml';
 export const IMAGES_ROOT = 'images';
 export const LABELS_ROOT = 'labels';
-const DECIMALS = 6;
 
 /**
  * A folder named `images` below the images root would be the one Ultralytics swaps for `labels`
@@ -36,17 +31,12 @@ function layoutPath(datasetFolder: string, itemName: string): string {
     .join('/');
 }
 
-/** The subset folder: the subset's name, or `train` without a split (README). */
-function subsetFolder(subset: string | null | undefined): string {
-  return subset ?? trainerSplits(null).train;
-}
-
 export function ultralyticsImagePath(
   subset: string | null,
   datasetFolder: string,
   itemName: string,
 ): string {
-  return `${IMAGES_ROOT}/${subsetFolder(subset)}/${layoutPath(datasetFolder, itemName)}`;
+  return `${IMAGES_ROOT}/${subsetName(subset)}/${layoutPath(datasetFolder, itemName)}`;
 }
 
 /** Where Ultralytics looks for an image's labels: its path under `labels/` with `.txt`. */
@@ -56,7 +46,7 @@ export function ultralyticsLabelPath(
   itemName: string,
 ): string {
   const relative = itemStem(layoutPath(datasetFolder, itemName));
-  return `${LABELS_ROOT}/${subsetFolder(subset)}/${relative}.txt`;
+  return `${LABELS_ROOT}/${subsetName(subset)}/${relative}.txt`;
 }
 
 /** A YOLO-seg line: the class index and the polygon's vertices normalised to [0,1]. */
@@ -67,8 +57,8 @@ export function toSegmentRow(
   height: number,
 ): string {
   const coordinates = ring.flatMap((p) => [
-    fixed(p.x / width, DECIMALS),
-    fixed(p.y / height, DECIMALS),
+    fixed(p.x / width, YOLO_DECIMALS),
+    fixed(p.y / height, YOLO_DECIMALS),
   ]);
   return [classIndex, ...coordinates].join(' ');
 }
@@ -116,7 +106,7 @@ export function bridgeRings(rings: Rings): Point[] {
 }
 
 async function* renderUltralytics(input: RenderInput): AsyncIterable<RenderedFile> {
-  const indices = classIndices(input);
+  const indices = classIndices(input.task);
   const folder = input.datasetFolder ?? input.dataset.name;
   const segmentation = input.task.type !== 'object_detection';
   const subset = input.subset ?? null;
@@ -165,8 +155,9 @@ export function dataYaml(input: Pick<RenderInput, 'task' | 'subsets'>): string {
 
 export const yoloUltralytics: Format = {
   id: 'yolo_ultralytics',
+  version: '1.0',
   label: 'YOLO Ultralytics (data.yaml)',
-  taskTypes: ['object_detection', 'semantic_segmentation', 'instance_segmentation'],
+  taskTypes: GEOMETRY_TASK_TYPES,
   media: ['image'],
   mediaPath: ultralyticsImagePath,
   render: renderUltralytics,

@@ -1,3 +1,4 @@
+import { classesByAscendingId } from '../formats/common/class-list';
 import type { Task } from '../model/types';
 import { safeName } from '../names';
 
@@ -15,8 +16,7 @@ export interface MaskClass {
 export function maskClasses(task: Task): Map<number, MaskClass> {
   const taken = new Set<string>();
   const byId = new Map<number, MaskClass>();
-  const sorted = [...task.classes].sort((a, b) => a.id - b.id);
-  sorted.forEach((c, position) => {
+  classesByAscendingId(task).forEach((c, position) => {
     const safe = safeName(c.name);
     let fileName = safe;
     // Case-insensitive: two classes must not share a file on Windows or macOS either.

@@ -169,17 +169,48 @@ export function rleFromBitmap(bitmap: ArrayLike<number>, width: number, height: 
 export function rleOutlines(rle: Rle): Rings {
   const bounds = rleBounds(rle);
   if (!bounds) return [];
+  const grid = paddedBitmap(rle, bounds);
+  const rings: Rings = [];
+  for (const loop of boundaryLoops(boundaryEdges(grid), grid.width)) {
+    const polygon = withoutStraightVertices(loop).map((p) => ({
+      x: p.x - 1 + bounds.left,
+      y: p.y - 1 + bounds.top,
+    }));
+    // Outer outlines run clockwise on screen (positive signed area with y down); holes the other way.
+    if (polygon.length >= 3 && signedArea(polygon) > 0) rings.push(polygon);
+  }
+  return rings;
+}
+
+/** The mask's box as a bitmap with one pixel of margin, so that no neighbour lookup leaves it. */
+interface PaddedBitmap {
+  width: number;
+  height: number;
+  set: Uint8Array;
+}
+
+function paddedBitmap(
+  rle: Rle,
+  bounds: { left: number; top: number; right: number; bottom: number },
+): PaddedBitmap {
   const { left, top } = bounds;
-  // One pixel of margin around the box, so that no neighbour lookup leaves the bitmap.
-  const w = bounds.right - left + 3;
-  const h = bounds.bottom - top + 3;
-  const set = new Uint8Array(w * h);
+  const width = bounds.right - left + 3;
+  const height = bounds.bottom - top + 3;
+  const set = new Uint8Array(width * height);
   rleSpans(rle, (row, from, to) => {
-    set.fill(1, (row - top + 1) * w + (from - left + 1), (row - top + 1) * w + (to - left + 1));
+    const base = (row - top + 1) * width - left + 1;
+    set.fill(1, base + from, base + to);
   });
+  return { width, height, set };
+}
+
+/**
+ * Directed boundary edges with the region on their right (y down), from a lattice vertex (numbered
+ * `y * (width + 1) + x`) to the next. A vertex has two outgoing edges only where two regions touch
+ * at a corner.
+ */
+function boundaryEdges({ width: w, height: h, set }: PaddedBitmap): Map<number, number[]> {
   const filled = (x: number, y: number) => set[y * w + x] === 1;
-  // Directed boundary edges with the region on their right (y down): from a lattice vertex to the
-  // next. A vertex has two outgoing edges only where two regions touch at a corner.
   const vertex = (x: number, y: number) => y * (w + 1) + x;
   const outgoing = new Map<number, number[]>();
   const add = (x0: number, y0: number, x1: number, y1: number) => {
@@ -197,8 +228,15 @@ export function rleOutlines(rle: Rle): Rings {
       if (!filled(x - 1, y)) add(x, y + 1, x, y);
     }
   }
-  const xy = (v: number) => ({ x: v % (w + 1), y: Math.floor(v / (w + 1)) });
-  const rings: Rings = [];
+  return outgoing;
+}
+
+/**
+ * Walks the edges into closed loops, starting from the lowest-numbered vertex left, taking the
+ * edges it walks out of `outgoing`.
+ */
+function* boundaryLoops(outgoing: Map<number, number[]>, width: number): Iterable<Point[]> {
+  const xy = (v: number): Point => ({ x: v % (width + 1), y: Math.floor(v / (width + 1)) });
   for (const start of [...outgoing.keys()].sort((a, b) => a - b)) {
     while ((outgoing.get(start)?.length ?? 0) > 0) {
       const loop: Point[] = [];
@@ -208,36 +246,30 @@ export function rleOutlines(rle: Rle): Rings {
         const choices = outgoing.get(from);
         if (!choices || choices.length === 0) break;
         const here = xy(from);
-        // Where two regions touch at a corner, turn right (towards the region): regions stay
-        // 4-connected and each loop simple.
-        let pick = 0;
-        if (choices.length > 1 && previous) {
-          const dx = here.x - previous.x;
-          const dy = here.y - previous.y;
-          // The right-hand direction of (dx, dy) with y down is (-dy, dx).
-          pick = Math.max(
-            0,
-            choices.findIndex((v) => {
-              const next = xy(v);
-              return (next.x - here.x) * -dy + (next.y - here.y) * dx > 0;
-            }),
-          );
-        }
-        const to = choices.splice(pick, 1)[0]!;
+        const to = choices.splice(rightTurn(choices.map(xy), here, previous), 1)[0]!;
         loop.push(here);
         previous = here;
         from = to;
         if (from === start) break;
       }
-      const polygon = withoutStraightVertices(loop).map((p) => ({
-        x: p.x - 1 + left,
-        y: p.y - 1 + top,
-      }));
-      // Outer outlines run clockwise on screen (positive signed area with y down); holes the other way.
-      if (polygon.length >= 3 && signedArea(polygon) > 0) rings.push(polygon);
+      yield loop;
     }
   }
-  return rings;
+}
+
+/**
+ * Which of the next vertices to go on to: where two regions touch at a corner, the right turn
+ * (towards the region), so that regions stay 4-connected and each loop simple.
+ */
+function rightTurn(choices: Point[], here: Point, previous: Point | null): number {
+  if (choices.length === 1 || !previous) return 0;
+  const dx = here.x - previous.x;
+  const dy = here.y - previous.y;
+  // The right-hand direction of (dx, dy) with y down is (-dy, dx).
+  return Math.max(
+    0,
+    choices.findIndex((next) => (next.x - here.x) * -dy + (next.y - here.y) * dx > 0),
+  );
 }
 
 function withoutStraightVertices(loop: Point[]): Point[] {

@@ -304,6 +304,37 @@ function parseMask(c: Checker, value: unknown): MaskGeometry | null {
   return { size: [height, width], counts: counts as number[] };
 }
 
+/** `box`: its corner and size, and an orientation that is a number or null (unrotated). */
+function parseBox(c: Checker, value: unknown): Box {
+  const b = c.object(value, 'box') ?? {};
+  const orientation = b.orientation;
+  if (
+    orientation !== undefined &&
+    orientation !== null &&
+    !(typeof orientation === 'number' && Number.isFinite(orientation))
+  ) {
+    c.problem('box.orientation', 'is not a finite number or null');
+  }
+  return {
+    x: c.finite(b, 'x', 'box.x'),
+    y: c.finite(b, 'y', 'box.y'),
+    w: c.finite(b, 'w', 'box.w'),
+    h: c.finite(b, 'h', 'box.h'),
+    orientation: typeof orientation === 'number' ? orientation : null,
+  };
+}
+
+/** `poly`: rings of points. */
+function parsePoly(c: Checker, o: Record<string, unknown>): Point[][] {
+  return c.array(o, 'poly').map((ring, i) => {
+    if (!Array.isArray(ring)) {
+      c.problem(`poly[${i}]`, 'is not an array of points');
+      return [];
+    }
+    return ring.map((p, j) => parsePoint(c, p, `poly[${i}][${j}]`));
+  });
+}
+
 /**
  * An annotation line. `classIds` (the task's classes) makes an unknown class id a problem of this
  * line rather than a surprise in a renderer.
@@ -320,35 +351,8 @@ export function parseAnnotation(
   if (classIds && typeof o.class_id === 'number' && !classIds.has(classId)) {
     c.problem('class_id', `${classId} is not a class of the task`);
   }
-  let box: Box | null = null;
-  if (o.box !== undefined && o.box !== null) {
-    const b = c.object(o.box, 'box') ?? {};
-    const orientation = b.orientation;
-    if (
-      orientation !== undefined &&
-      orientation !== null &&
-      !(typeof orientation === 'number' && Number.isFinite(orientation))
-    ) {
-      c.problem('box.orientation', 'is not a finite number or null');
-    }
-    box = {
-      x: c.finite(b, 'x', 'box.x'),
-      y: c.finite(b, 'y', 'box.y'),
-      w: c.finite(b, 'w', 'box.w'),
-      h: c.finite(b, 'h', 'box.h'),
-      orientation: typeof orientation === 'number' ? orientation : null,
-    };
-  }
-  let poly: Point[][] | null = null;
-  if (o.poly !== undefined && o.poly !== null) {
-    poly = c.array(o, 'poly').map((ring, i) => {
-      if (!Array.isArray(ring)) {
-        c.problem(`poly[${i}]`, 'is not an array of points');
-        return [];
-      }
-      return ring.map((p, j) => parsePoint(c, p, `poly[${i}][${j}]`));
-    });
-  }
+  const box = o.box !== undefined && o.box !== null ? parseBox(c, o.box) : null;
+  const poly = o.poly !== undefined && o.poly !== null ? parsePoly(c, o) : null;
   const mask = o.mask !== undefined && o.mask !== null ? parseMask(c, o.mask) : null;
   if (type === 'Box' && !box) c.problem('box', 'is missing for a Box');
   if (type === 'Poly' && !poly) c.problem('poly', 'is missing for a Poly');

@@ -25,6 +25,7 @@ import { findFormat } from '../formats/index';
 import type { FormatContext, MergeRule, Part } from '../formats/types';
 import { safeName } from '../names';
 import { decodeBundle } from './bundle';
+import { buildManifest } from './manifest';
 import { readPlan } from './plan';
 import type { SourceEntry } from './render';
 import {
@@ -35,9 +36,6 @@ import {
   type Plan,
   type ShardStats,
 } from './work';
-import { PACKAGE } from '../version';
-
-export const GENERATOR = PACKAGE;
 
 /** Source objects fetched ahead of the zip writer so that S3 latency does not serialise the archive. */
 const FETCH_AHEAD = 8;
@@ -268,39 +266,4 @@ async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> 
     );
   }
   return stats;
-}
-
-/** manifest.json (DESIGN §7.10): what was exported, with counts per dataset and per subset. */
-export function buildManifest(plan: Plan, record: ExportRecord, stats: ShardStats[]) {
-  const count = (filter: (shard: Plan['shards'][number]) => boolean) => {
-    let items = 0;
-    let annotations = 0;
-    for (const s of stats) {
-      if (!filter(plan.shards[s.index]!)) continue;
-      items += s.items;
-      annotations += s.annotations;
-    }
-    return { items, annotations };
-  };
-  return {
-    id: plan.exportId,
-    name: plan.exportName,
-    project: plan.projectId,
-    task: plan.task ? { id: plan.task.id, name: plan.task.name, type: plan.task.type } : null,
-    format: plan.format,
-    maskKind: plan.maskKind,
-    type: plan.type,
-    created_at: plan.createdAt,
-    encryption: record.encryption ? { method: record.encryption } : null,
-    datasets: plan.datasets.map(({ dataset, folder }) => ({
-      id: dataset.id,
-      name: dataset.name,
-      folder,
-      ...count((s) => s.datasetId === dataset.id),
-    })),
-    subsets: plan.subsets?.map((name) => ({ name, ...count((s) => s.subset === name) })) ?? null,
-    totals: count(() => true),
-    warnings: stats.flatMap((s) => s.warnings),
-    generator: GENERATOR,
-  };
 }

@@ -22,6 +22,28 @@ export interface ShardRef {
   kind: 'render' | 'masks';
 }
 
+/** The input of one shard's render or masks iteration: its export and its shard. */
+export interface ShardEvent extends ExportRef {
+  shard: ShardRef;
+}
+
+/** Where an object is: the shard list's place, which a Distributed Map's ItemReader is given. */
+export interface ObjectLocation {
+  bucket: string;
+  key: string;
+}
+
+/**
+ * Plan's output. `shardList` is the object holding every shard's ShardEvent as a JSON array, so
+ * that the state's payload stays small at any number of shards; `shards` carries the same shards
+ * inline for a Map that reads them from the state.
+ */
+export interface PlanOutput extends ExportRef {
+  shards: ShardRef[];
+  shardCount: number;
+  shardList: ObjectLocation;
+}
+
 export interface ShardPlan {
   index: number;
   datasetId: string;

@@ -48,6 +48,8 @@ const pad = (n: number) => String(n).padStart(6, '0');
 export const workKeys = {
   root: (id: string) => `work/${exportId(id)}/`,
   plan: (id: string) => `work/${exportId(id)}/plan.json`,
+  /** The shard list: a JSON array of every shard's iteration input, read by a Distributed Map. */
+  shardList: (id: string) => `work/${exportId(id)}/shards.json`,
   shardInput: (id: string, shard: number) => `work/${exportId(id)}/input/${pad(shard)}/`,
   shardChunk: (id: string, shard: number, chunk: number) =>
     `work/${exportId(id)}/input/${pad(shard)}/${pad(chunk)}.jsonl`,

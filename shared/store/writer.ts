@@ -21,61 +21,40 @@ export class StoreWriter {
   }
 
   project(project: Project): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.project(this.projectId),
-      JSON.stringify(project, null, 2),
-    );
+    return this.put(storeKeys.project(this.projectId), json(project));
   }
 
   dataset(dataset: Dataset): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.dataset(this.projectId, dataset.id),
-      JSON.stringify(dataset, null, 2),
-    );
+    return this.put(storeKeys.dataset(this.projectId, dataset.id), json(dataset));
   }
 
   task(task: Task): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.task(this.projectId, task.id),
-      JSON.stringify(task, null, 2),
-    );
+    return this.put(storeKeys.task(this.projectId, task.id), json(task));
   }
 
   items(datasetId: string, items: Iterable<DatasetItem>): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.items(this.projectId, datasetId),
-      jsonl(items),
-      'application/x-ndjson',
-    );
+    return this.put(storeKeys.items(this.projectId, datasetId), jsonl(items), NDJSON);
   }
 
   annotations(taskId: string, datasetId: string, annotations: Iterable<Annotation>): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.annotations(this.projectId, taskId, datasetId),
-      jsonl(annotations),
-      'application/x-ndjson',
-    );
+    const key = storeKeys.annotations(this.projectId, taskId, datasetId);
+    return this.put(key, jsonl(annotations), NDJSON);
   }
 
   media(datasetId: string, mediaKey: string, body: Uint8Array, contentType: string): Promise<void> {
-    return putText(
-      this.s3,
-      this.bucket,
-      storeKeys.media(this.projectId, datasetId, mediaKey),
-      body,
-      contentType,
-    );
+    return this.put(storeKeys.media(this.projectId, datasetId, mediaKey), body, contentType);
   }
+
+  /** One object of the store; JSON unless `contentType` says otherwise. */
+  private put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    return putText(this.s3, this.bucket, key, body, contentType);
+  }
+}
+
+const NDJSON = 'application/x-ndjson';
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
 }
 
 function jsonl(values: Iterable<unknown>): string {

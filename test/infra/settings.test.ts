@@ -2,29 +2,41 @@ import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, readSettings } from '../../infra/settings';
-import { render, synthesise, type Synthesised } from './synth';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, render, synthesise, type Synthesised } from './synth';
 
 const settingsOf = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
 
-describe('stack settings from CDK context', () => {
-  it('default to the documented values', () => {
-    expect(settingsOf({})).toEqual({
-      stackName: 'AnnotationExport',
-      exportRetentionDays: 30,
-      shardItems: 500,
-      logRetentionDays: 30,
-      accessLogRetentionDays: 90,
-      userPoolId: undefined,
-      apiRateLimit: 20,
-      apiBurstLimit: 40,
-      webAclArn: undefined,
-      apiGatewayCloudWatchRole: true,
-      destroyOnRemoval: false,
-      alarmEmail: undefined,
-      debugLogSampleRate: 0,
-      queuedAlarmSeconds: 900,
+/**
+ * The defaults column of README.md's "Settings" table, typed as CDK context would give them:
+ * `—` is no value, `a` / `b` rows document two keys at once.
+ */
+function documentedDefaults(): Record<string, unknown> {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n### Settings\n')[1]!.split('\n### ')[0]!;
+  const defaults: Record<string, unknown> = {};
+  for (const row of section.split('\n').filter((line) => line.startsWith('| `'))) {
+    const [keys, values] = row
+      .split('|')
+      .slice(1, 3)
+      .map((cell) => cell.trim());
+    const names = keys!.split(' / ').map((key) => key.replaceAll('`', ''));
+    const written = values!.split(' / ').map((value) => value.replaceAll('`', ''));
+    names.forEach((name, i) => {
+      const value = written[i]!;
+      defaults[name] =
+        value === '—' ? undefined : /^(true|false|\d+)$/.test(value) ? JSON.parse(value) : value;
     });
-    expect(settingsOf({})).toEqual(DEFAULT_SETTINGS);
+  }
+  return defaults;
+}
+
+describe('stack settings from CDK context', () => {
+  it('default to the values README.md documents', () => {
+    const documented = documentedDefaults();
+    expect(Object.keys(documented).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
+    expect(settingsOf({})).toEqual(documented);
   });
 
   it('read the alarm email, the debug sampling share and the queue alarm age, refusing bad ones', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../shared/errors';
+import { anItem } from '../helpers/builders';
+import { problemsOf } from '../helpers/problems';
 import {
   MAX_MASK_PIXELS,
   parseAnnotation,
@@ -9,16 +10,6 @@ import {
   parseProject,
   parseTask,
 } from '../../shared/model/validate';
-
-const problemsOf = (run: () => unknown): string[] => {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).details;
-  }
-  throw new Error('expected a ValidationError');
-};
 
 const annotation = {
   dataset_item_index: 3,
@@ -71,6 +62,32 @@ describe('store validation', () => {
 
   it('accepts a valid annotation unchanged', () => {
     expect(parseAnnotation(annotation, 'x', new Set([2]))).toEqual(annotation);
+  });
+
+  it('reads a box with its orientation, null when absent, and names a bad one', () => {
+    const box = (value: unknown) => ({ ...annotation, type: 'Box', poly: null, box: value });
+    expect(parseAnnotation(box({ x: 1, y: 2, w: 3, h: 4, orientation: 0.5 }), 'x').box).toEqual({
+      x: 1,
+      y: 2,
+      w: 3,
+      h: 4,
+      orientation: 0.5,
+    });
+    expect(parseAnnotation(box({ x: 1, y: 2, w: 3, h: 4 }), 'x').box!.orientation).toBeNull();
+    expect(
+      problemsOf(() => parseAnnotation(box({ x: 1, y: 2, w: 3, orientation: 'up' }), 'b line 1')),
+    ).toEqual([
+      'b line 1: box.orientation is not a finite number or null',
+      'b line 1: box.h is missing',
+    ]);
+  });
+
+  it('names each ring of a polygon that is no list of points', () => {
+    expect(
+      problemsOf(() =>
+        parseAnnotation({ ...annotation, poly: [annotation.poly[0], { x: 1 }] }, 'p line 2'),
+      ),
+    ).toEqual(['p line 2: poly[1] is not an array of points']);
   });
 
   it('requires the geometry of its type', () => {
@@ -170,13 +187,7 @@ describe('store validation', () => {
 });
 
 describe('store timestamps, read as dateRange is (ISO-8601)', () => {
-  const item = {
-    index: 0,
-    name: 'a.png',
-    media_key: 'a.png',
-    width: 640,
-    height: 480,
-  };
+  const item = anItem({ width: 640, height: 480 });
   const where = 'datasets/d1/items.jsonl line 3';
 
   it.each([
@@ -200,14 +211,7 @@ describe('store timestamps, read as dateRange is (ISO-8601)', () => {
 });
 
 describe('store ids and dimensions (DESIGN §15, §16)', () => {
-  const item = {
-    index: 0,
-    name: 'a.png',
-    media_key: 'a.png',
-    width: 640,
-    height: 480,
-    created_at: '2026-01-01T00:00:00Z',
-  };
+  const item = anItem({ width: 640, height: 480 });
   const where = 'datasets/d1/items.jsonl line 7';
 
   it.each([

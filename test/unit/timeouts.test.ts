@@ -36,4 +36,30 @@ describe('Task timeouts from the ASL', () => {
     };
     expect(() => taskTimeouts(JSON.stringify(nested))).toThrow('disagree');
   });
+
+  it("finds the Tasks inside a Distributed Map's ItemProcessor", () => {
+    const distributed = {
+      States: {
+        A: { ...task('${AFunctionArn}', 10), End: undefined, Next: 'M' },
+        M: {
+          Type: 'Map',
+          ItemReader: {
+            Resource: 'arn:aws:states:::s3:getObject',
+            ReaderConfig: { InputType: 'JSON' },
+            Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.key' },
+          },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'B',
+            States: { B: task('${BFunctionArn}', 30) },
+          },
+          End: true,
+        },
+      },
+    };
+    expect(taskTimeouts(JSON.stringify(distributed))).toEqual({
+      AFunctionArn: 10,
+      BFunctionArn: 30,
+    });
+  });
 });

@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiClient } from './api';
 import type { Session } from './auth';
 import { ExportDialog } from './export-dialog';
-import { ExportsTable } from './exports-table';
+import { ExportsTable, type ExportsTableProps } from './exports-table';
+import { messageOf } from './format';
 import type { DialogContext, DialogPreset } from './rules';
 import { TasksView } from './tasks-view';
 import type { Format, Project, ProjectTasks } from './types';
@@ -32,45 +33,75 @@ function useHash(): string {
 }
 
 export function App({ api, session }: { api: ApiClient; session: Session }) {
-  const [projects, setProjects] = useState<Project[] | null>(null);
-  const [formats, setFormats] = useState<Format[]>([]);
-  const [tasks, setTasks] = useState<ProjectTasks | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [preset, setPreset] = useState<DialogPreset | null>(null);
-  const [openings, setOpenings] = useState(0);
+  const { projects, formats, problem, setProblem } = useProjects(api);
   const route = parseHash(useHash());
   const projectId =
     projects?.find((p) => p.id === route.projectId)?.id ?? projects?.[0]?.id ?? null;
   const exports = useExports(api, projectId);
-
-  useEffect(() => {
-    Promise.all([api.projects(), api.formats()]).then(
-      ([p, f]) => {
-        setProjects(p);
-        setFormats(f);
-      },
-      (e: unknown) => setProblem(e instanceof Error ? e.message : String(e)),
-    );
-  }, [api]);
-
-  useEffect(() => {
-    setTasks(null);
-    if (!projectId) return;
-    let live = true;
-    api.tasks(projectId).then(
-      (t) => live && setTasks(t),
-      (e: unknown) => live && setProblem(e instanceof Error ? e.message : String(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, projectId]);
+  const tasks = useTasks(api, projectId, setProblem);
+  const dialog = useDialogOpenings(projectId, route.view, tasks, formats);
 
   useEffect(() => {
     const project = projects?.find((p) => p.id === projectId);
     document.title = project ? `Exports · ${project.name}` : 'Exports · annotation-export';
   }, [projects, projectId]);
 
+  return (
+    <div class="page">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <TopBar projects={projects} projectId={projectId} view={route.view} session={session} />
+      {projectId ? <ViewLinks projectId={projectId} view={route.view} /> : null}
+      <main id="main" tabIndex={-1}>
+        <Notices problem={problem} projects={projects} />
+        {projectId && route.view === 'exports' ? (
+          <ExportsView
+            api={api}
+            projectId={projectId}
+            tasks={tasks}
+            formats={formats}
+            exports={exports}
+            canCreate={dialog.context !== null}
+            onNewExport={() => dialog.open({})}
+          />
+        ) : null}
+        {projectId && route.view === 'tasks' ? (
+          <>
+            <div class="view-header">
+              <h1>Tasks &amp; datasets</h1>
+            </div>
+            <TasksView tasks={tasks} onExport={dialog.open} />
+          </>
+        ) : null}
+      </main>
+      {dialog.context ? (
+        <ExportDialog
+          key={dialog.openings}
+          api={api}
+          context={dialog.context}
+          preset={dialog.preset}
+          onClose={dialog.close}
+          onCreated={exports.add}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * Where the new-export dialog opens (null while it is closed) and what it chooses from, which is
+ * there once the project's tasks are. It opens over the exports view, where its export will show.
+ */
+function useDialogOpenings(
+  projectId: string | null,
+  view: View,
+  tasks: ProjectTasks | null,
+  formats: Format[],
+) {
+  const [preset, setPreset] = useState<DialogPreset | null>(null);
+  // Each opening mounts the dialog anew, filled for its preset.
+  const [openings, setOpenings] = useState(0);
   const context = useMemo<DialogContext | null>(
     () =>
       tasks
@@ -78,130 +109,155 @@ export function App({ api, session }: { api: ApiClient; session: Session }) {
         : null,
     [tasks, formats],
   );
-
-  const openDialog = (from: DialogPreset) => {
+  const open = (from: DialogPreset) => {
     if (!projectId) return;
-    if (route.view !== 'exports') window.location.hash = hashOf(projectId, 'exports');
+    if (view !== 'exports') window.location.hash = hashOf(projectId, 'exports');
     setOpenings((n) => n + 1);
     setPreset(from);
   };
+  return { context, preset, openings, open, close: () => setPreset(null) };
+}
 
+function ExportsView(props: ExportsTableProps & { canCreate: boolean }) {
+  const { canCreate, ...table } = props;
   return (
-    <div class="page">
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header class="top-bar">
-        <div class="brand">
-          <span class="brand-mark" aria-hidden="true" />
-          annotation-export
+    <>
+      <div class="view-header">
+        <h1>Exports</h1>
+        <button
+          type="button"
+          class="button-primary"
+          disabled={!canCreate}
+          onClick={props.onNewExport}
+        >
+          New export
+        </button>
+      </div>
+      <ExportsTable {...table} />
+    </>
+  );
+}
+
+/** The projects the person may see and the formats the API serves, once; or why they are not. */
+function useProjects(api: ApiClient) {
+  const [projects, setProjects] = useState<Project[] | null>(null);
+  const [formats, setFormats] = useState<Format[]>([]);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    Promise.all([api.projects(), api.formats()]).then(
+      ([p, f]) => {
+        setProjects(p);
+        setFormats(f);
+      },
+      (e: unknown) => setProblem(messageOf(e)),
+    );
+  }, [api]);
+  return { projects, formats, problem, setProblem };
+}
+
+/** The tasks and datasets of the project shown: null while they load. */
+function useTasks(
+  api: ApiClient,
+  projectId: string | null,
+  onProblem: (message: string) => void,
+): ProjectTasks | null {
+  const [tasks, setTasks] = useState<ProjectTasks | null>(null);
+  useEffect(() => {
+    setTasks(null);
+    if (!projectId) return;
+    let live = true;
+    api.tasks(projectId).then(
+      (t) => live && setTasks(t),
+      (e: unknown) => live && onProblem(messageOf(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, projectId]);
+  return tasks;
+}
+
+function TopBar(props: {
+  projects: Project[] | null;
+  projectId: string | null;
+  view: View;
+  session: Session;
+}) {
+  const { projects, session } = props;
+  return (
+    <header class="top-bar">
+      <div class="brand">
+        <span class="brand-mark" aria-hidden="true" />
+        annotation-export
+      </div>
+      {projects && projects.length > 0 ? (
+        <div class="project-picker">
+          <label for="project">Project</label>
+          <select
+            id="project"
+            value={props.projectId ?? ''}
+            onChange={(e) => {
+              window.location.hash = hashOf(e.currentTarget.value, props.view);
+            }}
+          >
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
         </div>
-        {projects && projects.length > 0 ? (
-          <div class="project-picker">
-            <label for="project">Project</label>
-            <select
-              id="project"
-              value={projectId ?? ''}
-              onChange={(e) => {
-                window.location.hash = hashOf(e.currentTarget.value, route.view);
-              }}
-            >
-              {projects.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
-        {session.needsSignIn ? (
-          <div class="user">
-            <span class="user-name">{session.user}</span>
-            <button type="button" class="button-quiet on-dark" onClick={session.signOut}>
-              Sign out
-            </button>
-          </div>
-        ) : null}
-      </header>
-      {projectId ? (
-        <nav class="views" aria-label="Project views">
-          <a
-            href={hashOf(projectId, 'exports')}
-            aria-current={route.view === 'exports' ? 'page' : undefined}
-          >
-            Exports
-          </a>
-          <a
-            href={hashOf(projectId, 'tasks')}
-            aria-current={route.view === 'tasks' ? 'page' : undefined}
-          >
-            Tasks &amp; datasets
-          </a>
-        </nav>
       ) : null}
-      <main id="main" tabIndex={-1}>
-        {problem ? (
-          <div class="notice notice-error" role="alert">
-            <p>{problem}</p>
-          </div>
-        ) : null}
-        {!projects && !problem ? (
-          <p class="loading" role="status">
-            Loading projects…
+      {session.needsSignIn ? (
+        <div class="user">
+          <span class="user-name">{session.user}</span>
+          <button type="button" class="button-quiet on-dark" onClick={session.signOut}>
+            Sign out
+          </button>
+        </div>
+      ) : null}
+    </header>
+  );
+}
+
+const VIEW_LABELS: Record<View, string> = { exports: 'Exports', tasks: 'Tasks & datasets' };
+
+function ViewLinks({ projectId, view }: { projectId: string; view: View }) {
+  return (
+    <nav class="views" aria-label="Project views">
+      {(['exports', 'tasks'] as const).map((v) => (
+        <a key={v} href={hashOf(projectId, v)} aria-current={view === v ? 'page' : undefined}>
+          {VIEW_LABELS[v]}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+/** Why nothing shows: the projects are loading, could not load, or there are none. */
+function Notices({ problem, projects }: { problem: string | null; projects: Project[] | null }) {
+  return (
+    <>
+      {problem ? (
+        <div class="notice notice-error" role="alert">
+          <p>{problem}</p>
+        </div>
+      ) : null}
+      {!projects && !problem ? (
+        <p class="loading" role="status">
+          Loading projects…
+        </p>
+      ) : null}
+      {projects && projects.length === 0 ? (
+        <div class="empty">
+          <h1>No projects</h1>
+          <p>
+            You are not a member of any project yet. Ask an administrator to add you to a project’s
+            group.
           </p>
-        ) : null}
-        {projects && projects.length === 0 ? (
-          <div class="empty">
-            <h1>No projects</h1>
-            <p>
-              You are not a member of any project yet. Ask an administrator to add you to a
-              project’s group.
-            </p>
-          </div>
-        ) : null}
-        {projectId && route.view === 'exports' ? (
-          <>
-            <div class="view-header">
-              <h1>Exports</h1>
-              <button
-                type="button"
-                class="button-primary"
-                disabled={!context}
-                onClick={() => openDialog({})}
-              >
-                New export
-              </button>
-            </div>
-            <ExportsTable
-              api={api}
-              projectId={projectId}
-              tasks={tasks}
-              formats={formats}
-              exports={exports}
-              onNewExport={() => openDialog({})}
-            />
-          </>
-        ) : null}
-        {projectId && route.view === 'tasks' ? (
-          <>
-            <div class="view-header">
-              <h1>Tasks &amp; datasets</h1>
-            </div>
-            <TasksView tasks={tasks} onExport={openDialog} />
-          </>
-        ) : null}
-      </main>
-      {context ? (
-        <ExportDialog
-          key={openings}
-          api={api}
-          context={context}
-          preset={preset}
-          onClose={() => setPreset(null)}
-          onCreated={exports.add}
-        />
+        </div>
       ) : null}
-    </div>
+    </>
   );
 }
 

@@ -41,3 +41,7 @@ const TYPE_LABELS = {
 export const typeLabel = (type: keyof typeof TYPE_LABELS): string => TYPE_LABELS[type];
 
 export const humanise = (id: string): string => id.replace(/_/g, ' ');
+
+/** What went wrong, in the words of the error itself. */
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import { createApi } from './api';
 import { App, SignIn } from './app';
 import { startSession } from './auth';
 import type { WebConfig } from './config';
+import { messageOf } from './format';
 import './styles.css';
 
 async function loadConfig(): Promise<WebConfig> {
@@ -38,5 +39,5 @@ async function start(root: HTMLElement): Promise<void> {
 
 const root = document.getElementById('app')!;
 start(root).catch((error: unknown) => {
-  root.textContent = `The page could not start: ${error instanceof Error ? error.message : String(error)}`;
+  root.textContent = `The page could not start: ${messageOf(error)}`;
 });

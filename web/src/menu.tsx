@@ -5,11 +5,8 @@ export interface MenuItem {
   onSelect(): void;
 }
 
-/**
- * An action menu (the WAI-ARIA menu button pattern): Enter, Space or ArrowDown opens it on its
- * first item, arrows move, Escape or Tab closes it and focus returns to the button.
- */
-export function ActionMenu({ label, items }: { label: string; items: MenuItem[] }) {
+/** The menu's open state, and its focus: on the first item when it opens, back on the button. */
+function useMenu() {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
@@ -33,25 +30,38 @@ export function ActionMenu({ label, items }: { label: string; items: MenuItem[] 
     setOpen(false);
     if (refocus) button.current?.focus();
   };
+  return { open, setOpen, close, button, menu };
+}
 
-  const onKeyDown = (event: KeyboardEvent) => {
-    const entries = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const at = entries.indexOf(document.activeElement as HTMLElement);
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const step = event.key === 'ArrowDown' ? 1 : -1;
-      entries[(at + step + entries.length) % entries.length]?.focus();
-    } else if (event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      entries[event.key === 'Home' ? 0 : entries.length - 1]?.focus();
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
-      close(true);
-    } else if (event.key === 'Tab') {
-      close(false);
-    }
-  };
+/** Arrows, Home and End move among the items; Escape closes onto the button, Tab leaves. */
+function onMenuKey(
+  event: KeyboardEvent,
+  menu: HTMLElement | null,
+  close: (refocus: boolean) => void,
+) {
+  const entries = [...(menu?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+  const at = entries.indexOf(document.activeElement as HTMLElement);
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    const step = event.key === 'ArrowDown' ? 1 : -1;
+    entries[(at + step + entries.length) % entries.length]?.focus();
+  } else if (event.key === 'Home' || event.key === 'End') {
+    event.preventDefault();
+    entries[event.key === 'Home' ? 0 : entries.length - 1]?.focus();
+  } else if (event.key === 'Escape') {
+    event.preventDefault();
+    close(true);
+  } else if (event.key === 'Tab') {
+    close(false);
+  }
+}
 
+/**
+ * An action menu (the WAI-ARIA menu button pattern): Enter, Space or ArrowDown opens it on its
+ * first item, arrows move, Escape or Tab closes it and focus returns to the button.
+ */
+export function ActionMenu({ label, items }: { label: string; items: MenuItem[] }) {
+  const { open, setOpen, close, button, menu } = useMenu();
   return (
     <div class="menu">
       <button
@@ -72,7 +82,13 @@ export function ActionMenu({ label, items }: { label: string; items: MenuItem[] 
         <span aria-hidden="true">Actions ▾</span>
       </button>
       {open ? (
-        <ul ref={menu} class="menu-list" role="menu" aria-label={label} onKeyDown={onKeyDown}>
+        <ul
+          ref={menu}
+          class="menu-list"
+          role="menu"
+          aria-label={label}
+          onKeyDown={(event) => onMenuKey(event, menu.current, close)}
+        >
           {items.map((item) => (
             <li key={item.label} role="none">
               <button

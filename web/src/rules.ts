@@ -3,6 +3,7 @@
  * the name the export gets, and every problem the API would refuse, named by the field it belongs
  * beside (DESIGN §5, §6, §9).
  */
+import { humanise } from './format';
 import type {
   DatasetSummary,
   Encryption,
@@ -198,76 +199,84 @@ export function instantOf(local: string): string | undefined {
 /** Every problem of the draft that the API would refuse, by field; empty when it may be sent. */
 export function validateDraft(context: DialogContext, draft: ExportDraft): Problems {
   const problems: Problems = {};
-  const task = taskOf(context, draft.taskId);
-  if (needsTask(draft.type)) {
-    if (!task) add(problems, 'task', 'Choose a task: annotations come from one task.');
-    else {
-      const offered = formatsFor(context.formats, task);
-      const format = offered.find((f) => f.id === draft.format);
-      if (!format)
-        add(
-          problems,
-          'format',
-          `Choose one of the formats a ${task.type.replace(/_/g, ' ')} task offers.`,
-        );
-      else if (
-        maskKindsFor(format, task).length > 0 &&
-        !maskKindsFor(format, task).includes(draft.maskKind)
-      )
-        add(problems, 'maskKind', 'Choose the kind of masks.');
-    }
-  }
+  if (needsTask(draft.type)) checkTaskAndFormat(context, draft, problems);
   const offered = datasetsOffered(context, draft).map((d) => d.id);
   if (draft.datasetIds.filter((id) => offered.includes(id)).length === 0)
     add(problems, 'datasets', 'Tick at least one dataset.');
+  checkDateRange(draft, problems);
+  if (draft.split) checkSplit(draft, problems);
+  checkName(draft, problems);
+  checkPassword(draft, problems);
+  return problems;
+}
+
+function checkTaskAndFormat(context: DialogContext, draft: ExportDraft, problems: Problems): void {
+  const task = taskOf(context, draft.taskId);
+  const format = formatsFor(context.formats, task).find((f) => f.id === draft.format);
+  const kinds = maskKindsFor(format, task);
+  if (!task) add(problems, 'task', 'Choose a task: annotations come from one task.');
+  else if (!format)
+    add(problems, 'format', `Choose one of the formats a ${humanise(task.type)} task offers.`);
+  else if (kinds.length > 0 && !kinds.includes(draft.maskKind))
+    add(problems, 'maskKind', 'Choose the kind of masks.');
+}
+
+function checkDateRange(draft: ExportDraft, problems: Problems): void {
   const from = instantOf(draft.from);
   const to = instantOf(draft.to);
   if (draft.from && !from) add(problems, 'dateRange', 'The start is not a date and time.');
   if (draft.to && !to) add(problems, 'dateRange', 'The end is not a date and time.');
   if (from && to && from >= to) add(problems, 'dateRange', 'The start must be before the end.');
-  if (draft.split) {
-    if (draft.subsets.length < 1 || draft.subsets.length > MAX_SUBSETS)
-      add(problems, 'split', `A split has 1 to ${MAX_SUBSETS} subsets.`);
-    const seen = new Set<string>();
-    draft.subsets.forEach((subset, i) => {
-      const label = subset.name || `subset ${i + 1}`;
-      if (!SUBSET_NAME.test(subset.name))
-        add(problems, 'split', `“${label}”: names are 1 to 32 characters of a-z, 0-9, _ and -.`);
-      else if (seen.has(subset.name)) add(problems, 'split', `“${label}” is named twice.`);
-      seen.add(subset.name);
-      const percent = Number(subset.percent);
-      if (!/^\d+$/.test(subset.percent.trim()) || percent < 1 || percent > 100)
-        add(problems, 'split', `“${label}”: the share is a whole number from 1 to 100.`);
-    });
-    const total = splitTotal(draft.subsets);
-    if (total !== 100) add(problems, 'split', `The shares add up to ${total} %, not 100 %.`);
-    if (!/^-?\d+$/.test(draft.seed.trim()) || !Number.isSafeInteger(Number(draft.seed)))
-      add(problems, 'split', 'The seed is a whole number.');
-  }
+}
+
+function checkSplit(draft: ExportDraft, problems: Problems): void {
+  if (draft.subsets.length < 1 || draft.subsets.length > MAX_SUBSETS)
+    add(problems, 'split', `A split has 1 to ${MAX_SUBSETS} subsets.`);
+  const seen = new Set<string>();
+  draft.subsets.forEach((subset, i) => {
+    const label = subset.name || `subset ${i + 1}`;
+    if (!SUBSET_NAME.test(subset.name))
+      add(problems, 'split', `“${label}”: names are 1 to 32 characters of a-z, 0-9, _ and -.`);
+    else if (seen.has(subset.name)) add(problems, 'split', `“${label}” is named twice.`);
+    seen.add(subset.name);
+    const percent = Number(subset.percent);
+    if (!/^\d+$/.test(subset.percent.trim()) || percent < 1 || percent > 100)
+      add(problems, 'split', `“${label}”: the share is a whole number from 1 to 100.`);
+  });
+  const total = splitTotal(draft.subsets);
+  if (total !== 100) add(problems, 'split', `The shares add up to ${total} %, not 100 %.`);
+  if (!/^-?\d+$/.test(draft.seed.trim()) || !Number.isSafeInteger(Number(draft.seed)))
+    add(problems, 'split', 'The seed is a whole number.');
+}
+
+function checkName(draft: ExportDraft, problems: Problems): void {
   const name = draft.name.trim();
   if (name.length < 1 || name.length > MAX_FIELD_LENGTH)
     add(problems, 'name', `The name is 1 to ${MAX_FIELD_LENGTH} characters.`);
   const invisible = invisibleCharacter(draft.name);
   if (invisible)
     add(problems, 'name', `The name holds an invisible character (${invisible}); take it out.`);
-  if (draft.password) {
-    if (draft.password.length > MAX_PASSWORD_LENGTH || !PRINTABLE_PASSWORD.test(draft.password))
-      add(
-        problems,
-        'password',
-        `The password is 1 to ${MAX_PASSWORD_LENGTH} printable ASCII characters (no accents or emoji).`,
-      );
-    else if (draft.encryption === 'aes256' && draft.password.length > MAX_AES_PASSWORD_LENGTH)
-      add(
-        problems,
-        'password',
-        `AES-256 passwords have at most ${MAX_AES_PASSWORD_LENGTH} characters (7-Zip opens no longer ones); this one has ${draft.password.length}.`,
-      );
-    if (draft.confirm !== draft.password) add(problems, 'confirm', 'The two passwords differ.');
-  } else if (draft.confirm) {
-    add(problems, 'confirm', 'Type the password above too, or clear this field.');
+}
+
+function checkPassword(draft: ExportDraft, problems: Problems): void {
+  if (!draft.password) {
+    if (draft.confirm)
+      add(problems, 'confirm', 'Type the password above too, or clear this field.');
+    return;
   }
-  return problems;
+  if (draft.password.length > MAX_PASSWORD_LENGTH || !PRINTABLE_PASSWORD.test(draft.password))
+    add(
+      problems,
+      'password',
+      `The password is 1 to ${MAX_PASSWORD_LENGTH} printable ASCII characters (no accents or emoji).`,
+    );
+  else if (draft.encryption === 'aes256' && draft.password.length > MAX_AES_PASSWORD_LENGTH)
+    add(
+      problems,
+      'password',
+      `AES-256 passwords have at most ${MAX_AES_PASSWORD_LENGTH} characters (7-Zip opens no longer ones); this one has ${draft.password.length}.`,
+    );
+  if (draft.confirm !== draft.password) add(problems, 'confirm', 'The two passwords differ.');
 }
 
 export function hasProblems(problems: Problems): boolean {

@@ -1,5 +1,13 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import {
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  type Dispatch,
+  type StateUpdater,
+} from 'preact/hooks';
 import type { ApiClient } from './api';
+import { messageOf } from './format';
 import type { ExportRow } from './types';
 
 /** Rows still moving: the table refreshes them every POLL_MS, and does nothing when none is. */
@@ -18,15 +26,15 @@ export interface ExportsState {
   remove(id: string): void;
 }
 
+type Rows = ExportRow[] | null;
+
 /** The exports table of one project, newest first, paged, with its moving rows kept live. */
 export function useExports(api: ApiClient, projectId: string | null): ExportsState {
-  const [rows, setRows] = useState<ExportRow[] | null>(null);
+  const [rows, setRows] = useState<Rows>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
   const [generation, setGeneration] = useState(0);
-  const current = useRef(projectId);
-  current.current = projectId;
 
   useEffect(() => {
     setRows(null);
@@ -40,13 +48,58 @@ export function useExports(api: ApiClient, projectId: string | null): ExportsSta
         setRows(page.items);
         setCursor(page.next_cursor);
       },
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setError(messageOf(e)),
     );
     return () => {
       live = false;
     };
   }, [api, projectId, generation]);
 
+  useLiveRows(api, projectId, rows, setRows);
+
+  const loadMore = useCallback(() => {
+    if (!projectId || !cursor) return;
+    setLoadingMore(true);
+    api.exports(projectId, cursor).then(
+      (page) => {
+        setRows((list) => appendNew(list, page.items));
+        setCursor(page.next_cursor);
+        setLoadingMore(false);
+      },
+      (e: unknown) => {
+        setError(messageOf(e));
+        setLoadingMore(false);
+      },
+    );
+  }, [api, projectId, cursor]);
+
+  return {
+    rows,
+    error,
+    hasMore: cursor !== null,
+    loadingMore,
+    loadMore,
+    reload: () => setGeneration((g) => g + 1),
+    add: (row) => setRows((list) => [row, ...(list ?? []).filter((r) => r.id !== row.id)]),
+    remove: (id) => setRows((list) => (list ?? []).filter((r) => r.id !== id)),
+  };
+}
+
+/** An older page after the rows already shown, less those a newer row has already brought. */
+function appendNew(list: Rows, older: ExportRow[]): ExportRow[] {
+  const have = new Set((list ?? []).map((r) => r.id));
+  return [...(list ?? []), ...older.filter((r) => !have.has(r.id))];
+}
+
+/** Every POLL_MS while some row is moving: those rows again, as the API now has them. */
+function useLiveRows(
+  api: ApiClient,
+  projectId: string | null,
+  rows: Rows,
+  setRows: Dispatch<StateUpdater<Rows>>,
+): void {
+  const current = useRef(projectId);
+  current.current = projectId;
   const activeIds = (rows ?? [])
     .filter(isActive)
     .map((r) => r.id)
@@ -63,34 +116,4 @@ export function useExports(api: ApiClient, projectId: string | null): ExportsSta
     return () => clearTimeout(timer);
     // Rows are compared by what they say, so that each answer schedules the next refresh.
   }, [api, projectId, activeIds, rows]);
-
-  const loadMore = useCallback(() => {
-    if (!projectId || !cursor) return;
-    setLoadingMore(true);
-    api.exports(projectId, cursor).then(
-      (page) => {
-        setRows((list) => {
-          const have = new Set((list ?? []).map((r) => r.id));
-          return [...(list ?? []), ...page.items.filter((r) => !have.has(r.id))];
-        });
-        setCursor(page.next_cursor);
-        setLoadingMore(false);
-      },
-      (e: unknown) => {
-        setError(e instanceof Error ? e.message : String(e));
-        setLoadingMore(false);
-      },
-    );
-  }, [api, projectId, cursor]);
-
-  return {
-    rows,
-    error,
-    hasMore: cursor !== null,
-    loadingMore,
-    loadMore,
-    reload: () => setGeneration((g) => g + 1),
-    add: (row) => setRows((list) => [row, ...(list ?? []).filter((r) => r.id !== row.id)]),
-    remove: (id) => setRows((list) => (list ?? []).filter((r) => r.id !== id)),
-  };
 }

@@ -1,45 +1,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSplit, UsageError } from '../../../cli/flags';
-import { EXIT, run, type CliIo } from '../../../cli/program';
+import { EXIT } from '../../../cli/program';
 import { progressLine, waitForExport } from '../../../cli/progress';
 import { validateRequest } from '../../../shared/exports/request';
 import type { ExportView } from '../../../shared/exports/table';
 import { formatTable } from '../../../shared/formats/index';
 import { PACKAGE } from '../../../shared/version';
+import { cli } from './run-cli';
 import { anExportView, ARCHIVE_BYTES, startFakeApi, succeeded, type FakeApi } from './fake-api';
-
-/** What a run printed, and its exit code. */
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function cli(args: string[], stdin: CliIo['stdin'] = Readable.from([])): Promise<Ran> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(args, {
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    stdin,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let api: FakeApi;
 let dir: string;
@@ -62,42 +34,15 @@ beforeEach(() => {
 
 describe('create', () => {
   it('sends a request field for every flag, which the API accepts', async () => {
-    const ran = await cli([
-      ...at(),
-      'create',
-      '--project',
-      'p',
-      '--name',
-      'nightly',
-      '--type',
-      'both',
-      '--task',
-      'detect',
-      '--format',
-      'masks',
-      '--mask-kind',
-      'instance',
-      '--dataset',
-      'a,b',
-      '--dataset',
-      'c',
-      '--from',
-      '2026-01-01T00:00:00Z',
-      '--to',
-      '2026-02-01T00:00:00Z',
-      '--split',
-      'train:80,val:20',
-      '--seed',
-      '7',
-      '--split-mode',
-      'stable',
-      '--password',
-      'pw',
-      '--encryption',
-      'zipcrypto',
-      '--idempotency-key',
-      'k1',
-    ]);
+    // Every value is one word, so the command line is written as it would be typed.
+    const flags = [
+      'create --project p --name nightly --type both --task detect --format masks',
+      '--mask-kind instance --dataset a,b --dataset c',
+      '--from 2026-01-01T00:00:00Z --to 2026-02-01T00:00:00Z',
+      '--split train:80,val:20 --seed 7 --split-mode stable',
+      '--password pw --encryption zipcrypto --idempotency-key k1',
+    ];
+    const ran = await cli([...at(), ...flags.join(' ').split(' ')]);
     expect(ran).toMatchObject({ code: EXIT.ok, stdout: 'e1\n' });
     const request = posted();
     expect(request.path).toBe('/projects/p/exports');

@@ -1,32 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../../cli/program';
+import { cli } from './run-cli';
 import { anExportView, startFakeApi, type FakeApi } from './fake-api';
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function cli(args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(args, {
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    stdin: Readable.from([]),
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let api: FakeApi;
 let dir: string;

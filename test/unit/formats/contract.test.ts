@@ -9,6 +9,7 @@ import type { Format } from '../../../shared/formats/types';
 import { TASK_TYPES } from '../../../shared/model/types';
 import { CASES, imagesCase, type CaseName, type TinyCase } from '../../fixtures/tiny/input';
 import { asText, golden, renderShard, renderShards } from './harness';
+import { READERS, readerFor } from './readers';
 
 /** Masks have their own tests (pixels, not text). */
 const TEXT_FORMATS = FORMATS.filter((f) => !f.maskKinds);
@@ -160,4 +161,24 @@ describe('boxes under one pixel', () => {
       }
     },
   );
+});
+
+describe('the independent readers of the round trip (test/integration/formats.test.ts)', () => {
+  it.each(TEXT_FORMATS.map((format) => ({ id: format.id })))(
+    '$id has a reader to read its archives back',
+    ({ id }) => {
+      expect(readerFor(id)).toBeTypeOf('function');
+    },
+  );
+
+  it('names a format without a reader and where its reader goes', () => {
+    expect(() => readerFor('new_format')).toThrow(
+      'format "new_format" has no reader: add one to READERS in test/unit/formats/readers.ts',
+    );
+    expect(() => readerFor('toString')).toThrow('format "toString" has no reader');
+  });
+
+  it('has readers only for registered text formats', () => {
+    expect(Object.keys(READERS).sort()).toEqual(TEXT_FORMATS.map((f) => f.id).sort());
+  });
 });

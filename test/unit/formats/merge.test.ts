@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classLine,
   concatenate,
   csvWithHeader,
   firstPartOnly,
-  itemStem,
   jsonArrayConcatenation,
-} from '../../../shared/formats/merge';
+} from '../../../shared/formats/common/merge';
 import type { MergeRule } from '../../../shared/formats/types';
 import { CREATED_AT, EXPORT_NAME, imagesCase } from '../../fixtures/tiny/input';
 
@@ -59,19 +57,5 @@ describe('merge rules', () => {
     const text = await merged(jsonArrayConcatenation('x'), ['[]', '[{"a":1},2]', '[]', '["3"]']);
     expect(text).toBe('[{"a":1},2,"3"]');
     expect(await merged(jsonArrayConcatenation('x'), ['[]', '[]'])).toBe('[]');
-  });
-});
-
-describe('names', () => {
-  it('takes the stem of an item name without its last extension', () => {
-    expect(itemStem('a.jpg')).toBe('a');
-    expect(itemStem('c.d.jpg')).toBe('c.d');
-    expect(itemStem('noext')).toBe('noext');
-    expect(itemStem('video')).toBe('video');
-  });
-
-  it('keeps a class name on one line of a class list', () => {
-    expect(classLine('two\r\nlines')).toBe('two lines');
-    expect(classLine('a & b')).toBe('a & b');
   });
 });

@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { pascalVoc, toVocBox, xmlEscape } from '../../../shared/formats/pascal-voc';
+import type { Bounds } from '../../../shared/geometry';
+import { pascalVoc, toVocBox, xmlEscape, type VocBox } from '../../../shared/formats/pascal-voc';
 import { imagesCase } from '../../fixtures/tiny/input';
 import { renderShard } from './harness';
+
+function asBounds([xMin, yMin, xMax, yMax]: number[]): Bounds {
+  return { xMin: xMin!, yMin: yMin!, xMax: xMax!, yMax: yMax! };
+}
+
+function asVocBox([xmin, ymin, xmax, ymax]: number[]): VocBox {
+  return { xmin: xmin!, ymin: ymin!, xmax: xmax!, ymax: ymax! };
+}
 
 interface VocObject {
   name: string;
@@ -54,28 +63,19 @@ describe('pascal_voc', () => {
     expect(paths).toEqual(['a.xml', 'ImageSets/Main/val.txt']);
   });
 
-  it('makes VOC boxes 1-based and inclusive: xmin = round(x)+1, xmax = round(x+w)', () => {
-    expect(toVocBox({ xMin: 4.4, yMin: 5.6, xMax: 24.4, yMax: 15.6 }, 64, 48)).toEqual({
-      xmin: 5,
-      ymin: 7,
-      xmax: 24,
-      ymax: 16,
-    });
-    expect(toVocBox({ xMin: 0, yMin: 0, xMax: 64, yMax: 48 }, 64, 48)).toEqual({
-      xmin: 1,
-      ymin: 1,
-      xmax: 64,
-      ymax: 48,
-    });
-  });
+  // Bounds [xMin, yMin, xMax, yMax] in a 64x48 image, and the VOC box [xmin, ymin, xmax, ymax].
+  it.each([
+    { what: 'an inner box', bounds: [4.4, 5.6, 24.4, 15.6], voc: [5, 7, 24, 16] },
+    { what: 'the whole image', bounds: [0, 0, 64, 48], voc: [1, 1, 64, 48] },
+  ])(
+    'makes VOC boxes 1-based and inclusive: xmin = round(x)+1, xmax = round(x+w) ($what)',
+    ({ bounds, voc }) => {
+      expect(toVocBox(asBounds(bounds), 64, 48)).toEqual(asVocBox(voc));
+    },
+  );
 
   it('keeps a box thinner than a pixel a valid one-pixel box', () => {
-    expect(toVocBox({ xMin: 10.6, yMin: 3.6, xMax: 10.9, yMax: 3.9 }, 64, 48)).toEqual({
-      xmin: 12,
-      ymin: 5,
-      xmax: 12,
-      ymax: 5,
-    });
+    expect(toVocBox(asBounds([10.6, 3.6, 10.9, 3.9]), 64, 48)).toEqual(asVocBox([12, 5, 12, 5]));
   });
 
   it('keeps every box within [1,width] x [1,height] with min <= max', () => {

@@ -2,7 +2,7 @@
  * The registry in shared/formats/index.ts is the one list of formats: every format file is in it,
  * and what it allows is DESIGN §6's table, cell for cell.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,11 @@ import { MEDIA_TYPES, TASK_TYPES, type Media, type TaskType } from '../../../sha
 
 const FORMATS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/formats');
 /** Files of shared/formats/ that hold no format. */
-const NOT_FORMATS = ['types.ts', 'index.ts', 'merge.ts'];
+const NOT_FORMATS = ['types.ts', 'index.ts'];
+/** The files of shared/formats/ that hold formats (what formats share is under common/). */
+const FORMAT_FILES = readdirSync(FORMATS_DIR).filter(
+  (f) => f.endsWith('.ts') && !NOT_FORMATS.includes(f),
+);
 
 /** DESIGN §6, transcribed: ✓ as true, masks cells as their mask kinds; yolo_ultralytics has the cells of the other YOLO formats. */
 const TABLE: Record<TaskType, Record<string, boolean | readonly MaskKind[]>> = {
@@ -95,19 +99,34 @@ function isFormat(value: unknown): value is Format {
 }
 
 describe('the format registry', () => {
-  it('registers every format that a file of shared/formats exports', async () => {
-    const files = readdirSync(FORMATS_DIR).filter(
-      (f) => f.endsWith('.ts') && !NOT_FORMATS.includes(f),
-    );
-    expect(files.length).toBeGreaterThanOrEqual(TABLE_IDS.length);
-    for (const file of files) {
+  it('registers every format that a file of shared/formats exports, and only those', async () => {
+    const exportedByFiles = new Set<Format>();
+    for (const file of FORMAT_FILES) {
       const module = (await import(join(FORMATS_DIR, file))) as Record<string, unknown>;
       const exported = Object.values(module).filter(isFormat);
       expect(exported.length, `${file} exports no format`).toBeGreaterThan(0);
       for (const format of exported) {
         expect(FORMATS, `${file}: ${format.id} is not registered`).toContain(format);
+        exportedByFiles.add(format);
       }
     }
+    expect(FORMATS.filter((f) => !exportedByFiles.has(f))).toEqual([]);
+  });
+
+  it('keeps format files apart: a format file imports no other format file', () => {
+    for (const file of FORMAT_FILES) {
+      const source = readFileSync(join(FORMATS_DIR, file), 'utf8');
+      const siblings = [...source.matchAll(/from '\.\/([^/']+)'/g)].map(([, name]) => `${name}.ts`);
+      // What formats share lives in common/ (and the types); a sibling format is not a library.
+      expect(
+        siblings.filter((s) => FORMAT_FILES.includes(s)),
+        `${file} imports another format file`,
+      ).toEqual([]);
+    }
+  });
+
+  it('gives every format a major.minor version for manifest.json', () => {
+    for (const format of FORMATS) expect(format.version, format.id).toMatch(/^\d+\.\d+$/);
   });
 
   it('has unique ids, all of them formats of DESIGN §6', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { trainerSplits } from '../../../shared/formats/merge';
+import { trainerSplits } from '../../../shared/formats/common/trainer-splits';
 import { darknetData, yoloDarknet } from '../../../shared/formats/yolo-darknet';
 import {
   bridgeRings,

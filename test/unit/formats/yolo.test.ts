@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toYoloRow, yoloDarknet } from '../../../shared/formats/yolo-darknet';
+import { toYoloRow } from '../../../shared/formats/common/yolo-rows';
+import { yoloDarknet } from '../../../shared/formats/yolo-darknet';
 import { kerasImagePath, toKerasBox, yoloKeras } from '../../../shared/formats/yolo-keras';
 import { imagesCase } from '../../fixtures/tiny/input';
 import { renderShard } from './harness';
