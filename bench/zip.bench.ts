@@ -9,18 +9,32 @@
  * next seconds fault it back page by page, a cost that package in Lambda never pays. This process
  * starts 7z and `sync` and tells the other one when to run.
  *
- *   npm run bench zip        (ZIP_BENCH_SCALE=0.1 for a tenth of the files, ZIP_BENCH_SETS=large
- *                             or small for one set)
+ * And the stitcher's end of a zip of a million entries (set `stitch`): 1,000 stored segment
+ * indexes of 1,000 AES entries each, read line by line, relocated, and the central directory and
+ * end records written from them (ZIP64: the entries lie past 4 GiB), in a process of its own
+ * started as package is: entries/s and the process's peak RSS, which must not grow with the count.
+ *
+ *   npm run bench zip        (ZIP_BENCH_SCALE=0.1 for a tenth of the files, ZIP_BENCH_SETS=large,
+ *                             small or stitch for one set)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { bufferSmall, createArchive, fetchAhead } from '../shared/archive';
+import {
+  bufferSmall,
+  centralDirectory,
+  createArchive,
+  encodeSegmentIndex,
+  fetchAhead,
+  placeSegments,
+  readSegmentIndex,
+  type SegmentEntry,
+} from '../shared/archive';
 import { SMALL_SOURCE_BYTES } from '../shared/pipeline/segment-writer';
 import { packageProcess } from './package-runtime';
 
@@ -36,9 +50,14 @@ const ALL_SETS = [
     target: 1 / 3,
   },
 ];
-const SETS = ALL_SETS.filter((set) =>
-  (process.env.ZIP_BENCH_SETS ?? 'large,small').split(',').includes(set.name),
-);
+const SET_NAMES = (process.env.ZIP_BENCH_SETS ?? 'large,small,stitch').split(',');
+const SETS = ALL_SETS.filter((set) => SET_NAMES.includes(set.name));
+/** The stitched zip's entries: segments of entries, as shards write them. */
+const STITCH = {
+  segments: Math.max(1, Math.round(1000 * scale)),
+  entries: 1000,
+  entryBytes: 200 * 1024,
+};
 const self = fileURLToPath(import.meta.url);
 const SHARED_MEMORY = '/dev/shm';
 /** Timed runs of each side, after one warm-up; the best counts. */
@@ -221,5 +240,94 @@ function serveOurs(): void {
   });
 }
 
+/** An AES image entry of 200 KiB, as a shard's index holds it. */
+function imageEntry(n: number, offset: number): SegmentEntry {
+  const name = `datasets/dataset-${n % 7}/images/${String(n).padStart(7, '0')}.jpg`;
+  return {
+    name,
+    offset,
+    crc32: 0,
+    compressedSize: STITCH.entryBytes + 28,
+    size: STITCH.entryBytes,
+    method: 99,
+    flags: 0x0809,
+    dosTime: 0x5c61645c,
+    versionNeeded: 51,
+    platform: 3,
+    externalAttributes: 0x81a40000,
+    internalAttributes: 0,
+    extra: 'AZkHAAIAQUUDAAA=',
+    sha256: createHash('sha256').update(name).digest('hex'),
+  };
+}
+
+/** Writes the segments' indexes as package finds them stored; resolves with each segment's size. */
+async function writeIndexes(dir: string): Promise<number[]> {
+  const sizes: number[] = [];
+  for (let segment = 0; segment < STITCH.segments; segment++) {
+    const entries: SegmentEntry[] = [];
+    let offset = 0;
+    for (let i = 0; i < STITCH.entries; i++) {
+      const entry = imageEntry(segment * STITCH.entries + i, offset);
+      entries.push(entry);
+      // Local header (30 bytes, the name, the AES field), data, data descriptor (16 bytes).
+      offset += 30 + entry.name.length + 11 + entry.compressedSize + 16;
+    }
+    sizes.push(offset);
+    await writeFile(join(dir, `${segment}.jsonl`), encodeSegmentIndex({ bytes: offset, entries }));
+  }
+  return sizes;
+}
+
+/** The stitcher's part, in the package process: indexes in, central directory out (counted). */
+async function stitchEnd(dir: string, segments: number, offset: number): Promise<void> {
+  const start = performance.now();
+  const indexes = (async function* () {
+    for (let segment = 0; segment < segments; segment++) {
+      yield readSegmentIndex(createReadStream(join(dir, `${segment}.jsonl`)));
+    }
+  })();
+  let bytes = 0;
+  for await (const chunk of centralDirectory(placeSegments(indexes), { offset })) {
+    bytes += chunk.length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  console.log(JSON.stringify({ seconds, bytes, peakRss }));
+}
+
+async function benchStitch(): Promise<void> {
+  const dir = await mkdtemp(join(scratchDir(), 'zip-bench-stitch-'));
+  try {
+    const sizes = await writeIndexes(dir);
+    const offset = sizes.reduce((a, b) => a + b, 0);
+    const { args, env } = packageProcess(self, [
+      '--stitch',
+      dir,
+      String(sizes.length),
+      String(offset),
+    ]);
+    const run = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`the stitch process failed:\n${run.stderr}`);
+    const { seconds, bytes, peakRss } = JSON.parse(run.stdout) as Record<string, number>;
+    const entries = STITCH.segments * STITCH.entries;
+    console.log(
+      `stitch: central directory of ${entries} entries from ${STITCH.segments} stored indexes ` +
+        `(${(offset / 2 ** 30).toFixed(0)} GiB of segments)\n` +
+        `  ${(entries / seconds!).toFixed(0)} entries/s (${seconds!.toFixed(2)} s), ` +
+        `${(bytes! / MiB).toFixed(1)} MiB written, peak RSS ${(peakRss! / MiB).toFixed(0)} MiB`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const stitchAt = process.argv.indexOf('--stitch');
 if (process.argv.includes('--ours')) serveOurs();
-else await main();
+else if (stitchAt >= 0) {
+  const [dir, segments, offset] = process.argv.slice(stitchAt + 1);
+  await stitchEnd(dir!, Number(segments), Number(offset));
+} else {
+  await main();
+  if (SET_NAMES.includes('stitch')) await benchStitch();
+}

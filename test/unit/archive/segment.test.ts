@@ -20,7 +20,7 @@ import {
   archiveAfter,
   collect,
   cut,
-  sevenZip,
+  HAS_7Z,
   sevenZipTest,
   stitch,
   wholeArchive,
@@ -222,12 +222,11 @@ async function openStitched(encryption: Encryption): Promise<void> {
   }
   await reader.close();
 
-  const command = sevenZip();
-  if (!command) return void console.warn(MISSING_7Z);
+  if (!HAS_7Z) return void console.warn(MISSING_7Z);
   const dir = await mkdtemp(join(tmpdir(), 'stitched-'));
   try {
     await writeFile(join(dir, 'stitched.zip'), zip);
-    const tested = sevenZipTest(command, join(dir, 'stitched.zip'), password);
+    const tested = sevenZipTest(join(dir, 'stitched.zip'), password);
     expect(tested.ok, tested.output).toBe(true);
     expect(tested.output).toContain(`Files: ${entries.length + 1}`);
   } finally {

@@ -74,17 +74,12 @@ export function cut<T>(items: T[], at: number[]): T[][] {
   return groups;
 }
 
-/** 7-Zip's command where it is installed (Debian's p7zip-full), else null. */
-export function sevenZip(): string | null {
-  for (const command of ['7z', '7zz']) {
-    if (spawnSync(command, ['i'], { stdio: 'ignore' }).status === 0) return command;
-  }
-  return null;
-}
+/** Whether 7-Zip is on PATH as Debian's p7zip-full installs it (CI's .ci/run does). */
+export const HAS_7Z = spawnSync('7z', ['i'], { stdio: 'ignore' }).status === 0;
 
 /** `7z t` of the zip at `path`: its output, and whether every entry tested OK. */
-export function sevenZipTest(command: string, path: string, password?: string) {
-  const run = spawnSync(command, ['t', `-p${password ?? ''}`, path], {
+export function sevenZipTest(path: string, password?: string) {
+  const run = spawnSync('7z', ['t', `-p${password ?? ''}`, path], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
