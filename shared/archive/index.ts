@@ -10,7 +10,7 @@ export {
   type ArchiveOptions,
   type ZipArchive,
 } from './archive';
-export { ENCRYPTIONS, type Encryption } from './zip-writer';
+export { ByteMeasure, ENCRYPTIONS, type Encryption } from './zip-writer';
 export { createDigestStream, type DigestStream } from './digest';
 export { bufferSmall, fetchAhead, type FetchAheadOptions } from './fetch-ahead';
 export {

@@ -71,14 +71,15 @@ function aesExtraField(actualMethod: number): Buffer {
 }
 
 /** Counts the bytes through it and, when asked, their CRC-32 (native zlib) and sha256. */
-class Measure extends Transform {
+export class ByteMeasure extends Transform {
   bytes = 0;
   crc = 0;
-  constructor(
-    private readonly withCrc: boolean,
-    readonly hash: Hash | null,
-  ) {
+  private readonly withCrc: boolean;
+  readonly hash: Hash | null;
+  constructor(options: { crc?: boolean; hash?: Hash | null } = {}) {
     super();
+    this.withCrc = options.crc ?? false;
+    this.hash = options.hash ?? null;
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
@@ -195,8 +196,9 @@ export class EncryptingZipStream extends ZipStream {
           : null;
     // Only the stages this entry needs: each one more is a hop for every chunk of every file.
     const hash = this.segment ? createHash('sha256') : null;
-    const plain = withCrc || deflate || !encryptor || hash ? new Measure(withCrc, hash) : null;
-    const packed = deflate && !encryptor ? new Measure(false, null) : null;
+    const plain =
+      withCrc || deflate || !encryptor || hash ? new ByteMeasure({ crc: withCrc, hash }) : null;
+    const packed = deflate && !encryptor ? new ByteMeasure() : null;
     const stages = [
       plain as Transform | null,
       deflate ? createDeflateRaw(this.options.zlib) : null,

@@ -2,18 +2,17 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { NotFoundError, classifyAwsError } from '../errors';
+import { isMissing, type ByteRange } from './s3';
 
 /**
  * The S3 verbs of a multipart upload assembled part by part: parts uploaded from memory, parts
- * copied by S3 itself from other objects (UploadPartCopy: no byte passes through the caller), and
- * ranged reads of the objects being joined.
+ * copied by S3 itself from other objects (UploadPartCopy: no byte passes through the caller).
+ * Ranged reads of the objects being joined are `getStream` with a range.
  */
 
 /** One object of a multipart upload, once created. */
@@ -27,17 +26,6 @@ export interface MultipartUpload {
 export interface UploadedPart {
   partNumber: number;
   etag: string;
-}
-
-/** A byte range of an object, both ends included, as HTTP's Range header counts. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
-
-function isMissing(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
 function isNoSuchUpload(error: unknown): boolean {
@@ -150,27 +138,5 @@ export async function abortMultipartUpload(s3: S3Client, upload: MultipartUpload
   } catch (error) {
     if (isNoSuchUpload(error) || isMissing(error)) return;
     throw classifyAwsError(error, `abandoning the upload of ${upload.key}`);
-  }
-}
-
-/** A range of an object's bytes as a stream; NotFoundError names the key when it does not exist. */
-export async function getRangeStream(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  range: ByteRange,
-): Promise<Readable> {
-  try {
-    const response = await s3.send(
-      new GetObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Range: `bytes=${range.start}-${range.end}`,
-      }),
-    );
-    return response.Body as Readable;
-  } catch (error) {
-    if (isMissing(error)) throw new NotFoundError(`${key} does not exist`, { cause: error });
-    throw classifyAwsError(error, `reading ${key}`);
   }
 }

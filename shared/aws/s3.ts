@@ -29,15 +29,36 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   });
 }
 
-function isMissing(error: unknown): boolean {
+/** S3's answer for a key (or, on HEAD, an object) that does not exist. */
+export function isMissing(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
-/** An object's body as a stream; NotFoundError names the key when it does not exist. */
-export async function getStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+/** A byte range of an object, both ends included, as HTTP's Range header counts. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * An object's body, or a range of it, as a stream; NotFoundError names the key when it does not
+ * exist.
+ */
+export async function getStream(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  range?: ByteRange,
+): Promise<Readable> {
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const response = await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
     return response.Body as Readable;
   } catch (error) {
     if (isMissing(error)) throw new NotFoundError(`${key} does not exist`, { cause: error });

@@ -1,7 +1,7 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
 import {
+  ByteMeasure,
   bufferSmall,
   createSegment,
   encodeSegmentIndex,
@@ -66,17 +66,6 @@ export class SegmentEntries {
   }
 }
 
-/** Counts the bytes through it and takes their CRC-32 (native zlib). */
-export class Crc32Measure extends Transform {
-  bytes = 0;
-  crc = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.crc = crc32(chunk, this.crc);
-    done(null, chunk);
-  }
-}
-
 /**
  * Writes a segment with `fill` while it streams to `sink`: a failure on either side stops the
  * other (a failed sink no longer drains the segment, whose appends would wait for ever; a failed
@@ -109,7 +98,7 @@ export async function writeShardSegment(
   options: SegmentOptions,
   fill: (entries: SegmentEntries) => Promise<void>,
 ): Promise<SegmentSummary> {
-  const measure = new Crc32Measure();
+  const measure = new ByteMeasure({ crc: true });
   const key = workKeys.segment(where.exportId, where.shard);
   const index = await streamSegment(
     options,

@@ -1,20 +1,18 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { planUploadParts, type PlannedPart, type SegmentPiece } from '../archive';
+import { ByteMeasure, planUploadParts, type PlannedPart, type SegmentPiece } from '../archive';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
   createMultipartUpload,
-  getRangeStream,
   uploadPart,
   uploadPartCopy,
   type MultipartUpload,
   type UploadedPart,
 } from '../aws/multipart';
-import { getTextIfExists, putText } from '../aws/s3';
+import { getStream, getTextIfExists, putText } from '../aws/s3';
 import { Crc32Concat } from './crc32';
 import { PartStream } from './part-stream';
-import { Crc32Measure } from './segment-writer';
 import { workKeys, type PipelineDeps } from './work';
 
 /**
@@ -130,7 +128,7 @@ async function makePart(
 }
 
 function readPiece(deps: PipelineDeps, segments: StitchSegment[], piece: SegmentPiece) {
-  return getRangeStream(deps.s3, deps.exportBucket, segments[piece.segment]!.key, {
+  return getStream(deps.s3, deps.exportBucket, segments[piece.segment]!.key, {
     start: piece.start,
     end: piece.end - 1,
   });
@@ -152,7 +150,7 @@ async function streamTail(
     tail.partNumber,
     TAIL_PART_BYTES,
   );
-  const own = new Crc32Measure();
+  const own = new ByteMeasure({ crc: true });
   // pipeline, not pipe: a failed part upload also fails the writes into `own`, and the other way
   // round. Nothing is written into `own` before the small segments have gone into `parts`.
   const sent = pipeline(own, parts);
