@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
  * The one logger, metrics emitter and tracer of every function (Powertools for AWS Lambda).
@@ -10,7 +10,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
  * Settings come from Powertools' own environment variables, which the stack sets:
  * POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL,
  * POWERTOOLS_LOGGER_SAMPLE_RATE (the share of invocations that log at DEBUG) and
- * POWERTOOLS_TRACE_ENABLED (tracing is off outside Lambda whatever it says).
+ * POWERTOOLS_TRACE_ENABLED (tracing is off outside Lambda whatever it says, see `tracer`).
  */
 export const SERVICE_NAME = 'annotation-export';
 export const METRICS_NAMESPACE = 'AnnotationExport';
@@ -22,9 +22,43 @@ export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
 });
-export const tracer = new Tracer({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
-});
+
+/**
+ * Whether this process traces, by Powertools' own rule: in a Lambda execution environment (not
+ * SAM's or Amplify's mock of one) unless POWERTOOLS_TRACE_ENABLED is false.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return (
+    env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false' &&
+    executionEnv !== '' &&
+    executionEnv !== 'AWS_Lambda_amplify-mock' &&
+    (env.AWS_SAM_LOCAL ?? '') === ''
+  );
+}
+
+/**
+ * Powertools' tracer, loaded only where it traces: the X-Ray SDK, once loaded, tracks every
+ * promise of the process through an async hook with a destroy callback (cls-hooked), which took
+ * a seventh of the local stack's CPU in an export without tracing anything (BENCHMARKS.md, Scale).
+ */
+const powertoolsTracer: Tracer | undefined = tracingEnabled()
+  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+    })
+  : undefined;
+
+/** What the functions trace: annotations, AWS clients' calls, each handler's invocation. */
+export const tracer = {
+  powertools: powertoolsTracer,
+  putAnnotation(key: string, value: string): void {
+    powertoolsTracer?.putAnnotation(key, value);
+  },
+  /** The client, its calls traced as subsegments where tracing is on. */
+  captureAWSv3Client<T>(client: T): T {
+    return powertoolsTracer ? powertoolsTracer.captureAWSv3Client(client) : client;
+  },
+};
 
 /** Metric names: the alarms and the dashboard in infra/constructs/monitoring.ts read these. */
 export const METRIC = {

@@ -36,7 +36,9 @@ function correlate(keys: Correlation): void {
 function powertools(): MiddlewareObj[] {
   return [
     injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj,
-    captureLambdaHandler(tracer, { captureResponse: false }) as MiddlewareObj,
+    ...(tracer.powertools
+      ? [captureLambdaHandler(tracer.powertools, { captureResponse: false }) as MiddlewareObj]
+      : []),
     logMetrics(metrics, { captureColdStartMetric: true }) as MiddlewareObj,
   ];
 }
