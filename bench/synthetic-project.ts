@@ -30,7 +30,10 @@ const SYNTHETIC_TASK_RECORD = aTask({
   classes: ['a', 'b'].map((name, i) => ({ id: i + 1, name, parent_id: null })),
 });
 
-function syntheticItem(index: number, { width, height, ext }: SyntheticOptions): DatasetItem {
+export function syntheticItem(
+  index: number,
+  { width, height, ext }: SyntheticOptions,
+): DatasetItem {
   return anItem({
     index,
     name: `img_${String(index).padStart(6, '0')}.${ext}`,
@@ -41,7 +44,7 @@ function syntheticItem(index: number, { width, height, ext }: SyntheticOptions):
 }
 
 /** Four boxes on the diagonal of a 4x4 grid over the image, alternating between the classes. */
-function syntheticBoxes(index: number, { width, height }: SyntheticOptions): Annotation[] {
+export function syntheticBoxes(index: number, { width, height }: SyntheticOptions): Annotation[] {
   const cell = { w: width / 4, h: height / 4 };
   return Array.from({ length: BOXES_PER_IMAGE }, (_, k) =>
     anAnnotation({
