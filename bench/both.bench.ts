@@ -15,10 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startLocalStack, type LocalStack } from '../local/stack';
-import { runExport } from '../local/run-export';
 import {
-  SYNTHETIC_PROJECT,
-  SYNTHETIC_TASK,
+  exportSynthetic,
   seedSyntheticProject,
   syntheticBoxes,
   syntheticItem,
@@ -73,15 +71,7 @@ function runPlainScript(directory: string, images: string): number {
 }
 
 async function runOurs(stack: LocalStack, size: number, format: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  const record = await runExport(stack, SYNTHETIC_PROJECT, {
-    type: 'both',
-    taskId: SYNTHETIC_TASK,
-    format,
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (record.status !== 'SUCCEEDED') throw new Error(`export failed: ${record.error?.message}`);
-  return size / seconds;
+  return size / (await exportSynthetic(stack, format)).seconds;
 }
 
 const size = Number(process.argv[2] ?? 10_000);

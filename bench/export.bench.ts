@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startLocalStack } from '../local/stack';
-import { runExport } from '../local/run-export';
 import { smallAndLarge } from './sizes';
-import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synthetic-project';
+import { exportSynthetic, seedSyntheticProject } from './synthetic-project';
 
 async function measure(size: number, format: string): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'export-bench-'));
@@ -37,15 +36,8 @@ async function measure(size: number, format: string): Promise<void> {
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 20);
-    const started = process.hrtime.bigint();
-    const record = await runExport(stack, SYNTHETIC_PROJECT, {
-      type: 'both',
-      taskId: SYNTHETIC_TASK,
-      format,
-    });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { seconds, record } = await exportSynthetic(stack, format);
     clearInterval(sampler);
-    if (record.status !== 'SUCCEEDED') throw new Error(`export failed: ${record.error?.message}`);
     console.log(
       JSON.stringify({
         size,

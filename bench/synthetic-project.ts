@@ -1,4 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ExportRecord } from '../shared/exports/record';
+import { runExport } from '../local/run-export';
+import type { LocalStack } from '../local/stack';
 import type { Annotation, DatasetItem } from '../shared/model/types';
 import { StoreWriter } from '../shared/store/writer';
 // The same records the tests build, with this project's own names, sizes and dates.
@@ -98,4 +101,20 @@ export async function seedSyntheticProject(
       ),
     );
   }
+}
+
+/** Exports the synthetic project with type both in `format`; its seconds from start to SUCCEEDED. */
+export async function exportSynthetic(
+  stack: LocalStack,
+  format: string,
+): Promise<{ seconds: number; record: ExportRecord }> {
+  const started = process.hrtime.bigint();
+  const record = await runExport(stack, SYNTHETIC_PROJECT, {
+    type: 'both',
+    taskId: SYNTHETIC_TASK,
+    format,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (record.status !== 'SUCCEEDED') throw new Error(`export failed: ${record.error?.message}`);
+  return { seconds, record };
 }
