@@ -14,6 +14,7 @@
  *   npm run bench scale -- 1000 2000
  *   SCALE_BENCH_IMAGE_KIB=160 npm run bench scale   images of 160 KiB instead of 16
  *   SCALE_BENCH_KEEP_DATA=1 npm run bench scale     keep the seeded projects for the next run
+ *   SCALE_BENCH_AES=on npm run bench scale          only the AES-256 archives (or `off`)
  *
  * The old tree is checked out at .bench/baseline (a detached worktree) with this tree's
  * node_modules, and the measuring scripts are copied into it, so one run compares the code.
@@ -21,6 +22,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -42,6 +44,8 @@ import { SYNTHETIC_PROJECT, SYNTHETIC_TASK, seedSyntheticProject } from './synth
 const BASELINE_COMMIT = '0a0dac3';
 const IMAGE_KIB = Number(process.env.SCALE_BENCH_IMAGE_KIB ?? '16');
 const KEEP_DATA = process.env.SCALE_BENCH_KEEP_DATA === '1';
+/** `on` or `off` runs only the archives with or without AES-256. */
+const AES_RUNS = { on: [true], off: [false] }[process.env.SCALE_BENCH_AES ?? ''] ?? [true, false];
 const MEASURE_FILES = ['scale-measure.ts', 'latency-proxy.ts'];
 const PACKAGE_STAGE = 'Package';
 
@@ -265,15 +269,19 @@ async function main(): Promise<number> {
   const commits = { old: prepareBaseline(), new: git(root, 'rev-parse', 'HEAD') };
   const results: RunResult[] = [];
   const lines: string[] = [];
+  const resultsFile = join(benchDir, 'scale-results.jsonl');
+  // Written as each run ends, so that a long run stopped half-way keeps what it measured.
+  writeFileSync(resultsFile, '');
   let failed = 0;
   for (const size of sizes()) {
     const directory = await seed(size);
     const store = storeFingerprint(directory);
-    for (const tree of ['old', 'new'] as const)
-      for (const aes of [true, false]) {
+    for (const aes of AES_RUNS)
+      for (const tree of ['old', 'new'] as const) {
         try {
           const { line, result } = await run(tree, commits[tree], size, aes, directory);
           lines.push(line);
+          appendFileSync(resultsFile, line + '\n');
           results.push(result);
           console.error(`${label(result)}  ${result.seconds.toFixed(1)} s`);
         } catch (error) {
@@ -290,7 +298,6 @@ async function main(): Promise<number> {
       rmSync(`${directory}.seeded`, { force: true });
     }
   }
-  writeFileSync(join(benchDir, 'scale-results.jsonl'), lines.map((l) => l + '\n').join(''));
   printRuns(results);
   printRatios(results);
   console.log(`\n${join('.bench', 'scale-results.jsonl')}: ${lines.length} runs, ${failed} failed`);
