@@ -11,6 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { NotFoundError, TransientError, classifyAwsError } from '../errors';
 import { clientConfig } from './clients';
 
@@ -361,25 +362,38 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): 
   }
 }
 
-/** Lines of a text stream, each with its 1-based line number; never the whole stream in memory. */
+/**
+ * Lines of a UTF-8 text stream (a leading byte order mark dropped, `\r\n` read as `\n`), each with
+ * its 1-based line number; never the whole stream in memory. StringDecoder rather than a streaming
+ * TextDecoder: on Node 20 the latter decodes through ICU at a fraction of the speed, and plan reads
+ * every line of the store twice.
+ */
 export async function* readLines(
   stream: Readable,
 ): AsyncIterable<{ line: string; number: number }> {
   let rest = '';
   let number = 0;
-  const decoder = new TextDecoder('utf-8');
+  let first = true;
+  const decoder = new StringDecoder('utf8');
+  const withoutCr = (line: string) =>
+    line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
   for await (const chunk of stream) {
-    rest += decoder.decode(chunk as Buffer, { stream: true });
+    rest += decoder.write(chunk as Buffer);
+    if (first && rest.length > 0) {
+      if (rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
+      first = false;
+    }
     let start = 0;
     let newline = rest.indexOf('\n', start);
     while (newline >= 0) {
       number++;
-      yield { line: rest.slice(start, newline).replace(/\r$/, ''), number };
+      yield { line: withoutCr(rest.slice(start, newline)), number };
       start = newline + 1;
       newline = rest.indexOf('\n', start);
     }
     rest = rest.slice(start);
   }
-  rest += decoder.decode();
-  if (rest.length > 0) yield { line: rest.replace(/\r$/, ''), number: number + 1 };
+  rest += decoder.end();
+  if (first && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
+  if (rest.length > 0) yield { line: withoutCr(rest), number: number + 1 };
 }

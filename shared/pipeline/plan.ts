@@ -186,14 +186,16 @@ async function noteLatestUpdates(
   datasetId: string,
   byIndex: Map<number, ScannedItem>,
 ): Promise<void> {
+  // Compared as instants: timestamps with different offsets do not sort as text.
+  const latestInstant = new Map<number, number>();
   for await (const annotation of store.annotations(task, datasetId, new Set(byIndex.keys()))) {
-    const entry = byIndex.get(annotation.dataset_item_index)!;
-    // Compared as instants: timestamps with different offsets do not sort as text.
-    if (
-      entry.latestUpdate === null ||
-      parseStoreTime(annotation.updated_at)! > parseStoreTime(entry.latestUpdate)!
-    )
-      entry.latestUpdate = annotation.updated_at;
+    const index = annotation.dataset_item_index;
+    const instant = parseStoreTime(annotation.updated_at)!;
+    const latest = latestInstant.get(index);
+    if (latest === undefined || instant > latest) {
+      latestInstant.set(index, instant);
+      byIndex.get(index)!.latestUpdate = annotation.updated_at;
+    }
   }
 }
 

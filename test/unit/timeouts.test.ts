@@ -13,7 +13,7 @@ const task = (resource: string, timeout?: number) => ({
 describe('Task timeouts from the ASL', () => {
   it("reads every Task's TimeoutSeconds by the function it invokes, nested Map states included", () => {
     expect(taskTimeouts(readFileSync(ASL_PATH, 'utf8'))).toEqual({
-      PlanFunctionArn: 300,
+      PlanFunctionArn: 900,
       RenderFunctionArn: 300,
       MasksFunctionArn: 600,
       PackageFunctionArn: 900,

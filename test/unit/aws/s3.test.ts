@@ -7,7 +7,9 @@ import {
   listKeys,
   presignGet,
   putText,
+  readLines,
 } from '../../../shared/aws/s3';
+import { Readable } from 'node:stream';
 import { TransientError } from '../../../shared/errors';
 import { BUCKETS, fakeAws, type FakeAws } from '../api/fake-aws';
 
@@ -88,5 +90,36 @@ describe('S3 objects', () => {
       'attachment; filename="a b.zip"',
     );
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('readLines', () => {
+  const linesOf = async (chunks: Buffer[]) => collect(readLines(Readable.from(chunks)));
+
+  it('numbers the lines, reads CRLF as LF, drops a leading BOM and keeps a last line without a newline', async () => {
+    const text = Buffer.from('\uFEFF{"a":1}\r\n\n{"b":"é"}\nlast', 'utf8');
+    expect(await linesOf([text])).toEqual([
+      { line: '{"a":1}', number: 1 },
+      { line: '', number: 2 },
+      { line: '{"b":"é"}', number: 3 },
+      { line: 'last', number: 4 },
+    ]);
+  });
+
+  it('decodes characters and a BOM split across chunks, one byte at a time', async () => {
+    const text = Buffer.from('\uFEFFnaïve 🐈\r\nzweite Zeile ü\n', 'utf8');
+    const bytes = Array.from(text, (byte) => Buffer.from([byte]));
+    expect(await linesOf(bytes)).toEqual([
+      { line: 'naïve 🐈', number: 1 },
+      { line: 'zweite Zeile ü', number: 2 },
+    ]);
+  });
+
+  it('keeps a BOM that is not the first character, and reads bad UTF-8 as U+FFFD', async () => {
+    const text = Buffer.concat([Buffer.from('a\uFEFF\n', 'utf8'), Buffer.from([0x62, 0xff, 0x0a])]);
+    expect(await linesOf([text])).toEqual([
+      { line: 'a\uFEFF', number: 1 },
+      { line: 'b\uFFFD', number: 2 },
+    ]);
   });
 });
