@@ -89,6 +89,42 @@ export class ByteMeasure extends Transform {
   }
 }
 
+/** Chunks gathered to at least this many bytes before they reach zlib. */
+const DEFLATE_INPUT_BYTES = 64 * 1024;
+
+/**
+ * Gathers small chunks into buffers of at least `bytes` (a larger chunk passes as it is): every
+ * write into a zlib stream is a trip to the thread pool, and a merged COCO file streamed as one
+ * string per record would make hundreds of thousands of them.
+ */
+export class ChunkGatherer extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly bytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.pendingBytes === 0 && chunk.length >= this.bytes) return done(null, chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= this.bytes) this.release();
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.pendingBytes > 0) this.release();
+    done();
+  }
+
+  private release(): void {
+    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
 export class EncryptingZipStream extends ZipStream {
   private readonly password: Buffer | null;
   private readonly encryption: Encryption | null;
@@ -200,6 +236,7 @@ export class EncryptingZipStream extends ZipStream {
       withCrc || deflate || !encryptor || hash ? new ByteMeasure({ crc: withCrc, hash }) : null;
     const packed = deflate && !encryptor ? new ByteMeasure() : null;
     const stages = [
+      deflate ? new ChunkGatherer(DEFLATE_INPUT_BYTES) : null,
       plain as Transform | null,
       deflate ? createDeflateRaw(this.options.zlib) : null,
       packed,
