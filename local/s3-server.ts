@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { sourceWorker } from '../shared/threads';
 import S3rver, { type S3rverContext } from 's3rver';
 import { LOCAL_BUCKETS } from './endpoints';
 import { multipartUploads } from './s3-multipart';
@@ -86,9 +87,10 @@ export function objectConsistency(queues = new KeyQueues()) {
  * has and s3rver lacks (multipartUploads: UploadPartCopy, Abort, S3's checks and ETag on
  * Complete). Paginated listings need
  * Node's legacy OpenSSL provider (s3rver encrypts continuation tokens with DES): the npm scripts
- * set `--openssl-legacy-provider`.
+ * set `--openssl-legacy-provider`. This thread serves it: startS3Server runs it on a thread of its
+ * own.
  */
-export async function startS3Server(directory: string, port = 0): Promise<LocalS3> {
+export async function serveS3(directory: string, port = 0): Promise<LocalS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -115,5 +117,47 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
       });
     },
     close: () => server.close(),
+  };
+}
+
+/** What the server's thread tells the thread that started it. */
+export type S3ThreadMessage =
+  | { kind: 'ready'; endpoint: string }
+  | { kind: 'event'; record: S3EventRecord }
+  | { kind: 'closed' };
+
+/**
+ * The local S3 server (serveS3) on a worker thread of its own: in one process with the state
+ * machine runner and every handler, the server's request parsing, file reads and XML would
+ * otherwise take a third of the one thread's time, and the machine has a second core. Its
+ * notifications come back as messages, after the request that made them, as S3's do.
+ */
+export async function startS3Server(directory: string, port = 0): Promise<LocalS3> {
+  const thread = sourceWorker(new URL('./s3-server-thread.ts', import.meta.url), {
+    workerData: { directory, port },
+  });
+  const listeners: Array<(record: S3EventRecord) => void> = [];
+  let closed: (() => void) | undefined;
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the S3 server's thread exited (${code})`)));
+    thread.on('message', (message: S3ThreadMessage) => {
+      if (message.kind === 'ready') resolve(message.endpoint);
+      else if (message.kind === 'event') for (const listener of listeners) listener(message.record);
+      else closed?.();
+    });
+  });
+  thread.removeAllListeners('error').removeAllListeners('exit');
+  thread.on('error', (error) => console.error("the local S3 server's thread failed:", error));
+  return {
+    endpoint,
+    onEvent: (listener) => void listeners.push(listener),
+    async close() {
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        thread.postMessage('close');
+      });
+      await thread.terminate();
+    },
   };
 }

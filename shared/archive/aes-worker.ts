@@ -11,6 +11,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { sourceWorker } from '../threads';
 import { AES_MAC_BYTES, type AesEntryKey } from './crypto';
 
 /** Size of a slot: a larger chunk is sent in several. */
@@ -55,17 +56,13 @@ type Reply = MacReply & { data?: Buffer };
 /**
  * Starts one of the two threads from its module, which lies beside this one: in each function's
  * bundle as an ES module of its own (infra/constructs/export-function.ts), in the source tree as
- * TypeScript. From source (tests, the local stack, benchmarks) the thread must load tsx itself:
- * Node 20 does not apply `--import` hooks to a worker's entry module.
+ * TypeScript, loaded through tsx (shared/threads.ts).
  */
 function startThread(workerData: AesThreadData): Worker {
   const options = { workerData, transferList: [workerData.port] };
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL(`./${AES_THREAD_FILE}`, import.meta.url), options);
-  const source = new URL('./aes-worker-thread.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return sourceWorker(new URL('./aes-worker-thread.ts', import.meta.url), options);
 }
 
 /**

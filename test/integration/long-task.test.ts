@@ -35,7 +35,9 @@ describe('Task timeouts on the local stack', () => {
     // Each handler's Lambda context ends when its Task would time out: the ASL's numbers.
     expect(remaining.get('Package')).toBeGreaterThan(899_000);
     expect(remaining.get('Package')).toBeLessThanOrEqual(900_000);
-    expect(remaining.get('Plan')).toBeGreaterThan(299_000);
-    expect(remaining.get('Plan')).toBeLessThanOrEqual(300_000);
+    expect(remaining.get('Plan')).toBeGreaterThan(899_000);
+    expect(remaining.get('Plan')).toBeLessThanOrEqual(900_000);
+    expect(remaining.get('Render')).toBeGreaterThan(299_000);
+    expect(remaining.get('Render')).toBeLessThanOrEqual(300_000);
   });
 });
