@@ -6,10 +6,14 @@
 export const SHARD_CONCURRENCY_PLACEHOLDER = 'ShardConcurrency';
 
 /**
- * A tenth of an account's default Lambda concurrency (1,000): 2,000 shards of a million-image
- * export run in 20 waves, and the API and other exports keep room to run.
+ * Set by S3's request rate, not Lambda's concurrency: every shard of a dataset reads its media
+ * from one key prefix, which S3 serves at 5,500 GETs per second until it partitions the prefix
+ * further under sustained load. A shard keeps 8 GETs in flight (shared/pipeline/segment-writer.ts),
+ * some 300-400 per second at S3's latency, so 32 shards ask for two to three times that rate: the
+ * prefix is kept busy, and SlowDown answers stay few enough for the SDK's retries (BENCHMARKS.md,
+ * "At AWS scale, on paper"). More shards at once would not read the media sooner.
  */
-export const DEFAULT_SHARD_CONCURRENCY = 100;
+export const DEFAULT_SHARD_CONCURRENCY = 32;
 
 /** A Distributed Map runs at most this many child executions at once. */
 export const MAX_SHARD_CONCURRENCY = 10_000;

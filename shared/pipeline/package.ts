@@ -29,11 +29,18 @@ import {
   type ExportRef,
   type PipelineDeps,
   type Plan,
+  type ShardPlan,
   type ShardStats,
 } from './work';
 
 /** Segment indexes read ahead of the one being read: each a GET, 20 ms or more on S3. */
 const INDEX_READ_AHEAD = 8;
+/**
+ * The small objects package reads once per shard (stats, listings of staged parts, the parts
+ * themselves) read this many ahead: one at a time, 20 ms each, they cost a million-image export
+ * minutes.
+ */
+const READS_AHEAD = 16;
 /** An index up to this size is downloaded whole while read ahead; a larger one streams. */
 const SMALL_INDEX_BYTES = 4 * 1024 * 1024;
 /** checksums.sha256 is handed to the zip in pieces of about this size, not a line at a time. */
@@ -74,11 +81,18 @@ export async function packageExport(deps: PipelineDeps, ref: ExportRef): Promise
 
 async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> {
   const stats: ShardStats[] = [];
-  for (const shard of plan.shards) {
-    const key = workKeys.stats(plan.exportId, shard.index);
-    stats.push(JSON.parse(await getText(deps.s3, deps.exportBucket, key)) as ShardStats);
-  }
+  const read = (shard: ShardPlan) =>
+    getText(deps.s3, deps.exportBucket, workKeys.stats(plan.exportId, shard.index));
+  for await (const text of fetchAhead(plan.shards, read, { concurrency: READS_AHEAD }))
+    stats.push(JSON.parse(text) as ShardStats);
   return stats;
+}
+
+/** Every key under `prefix`, listed whole: a shard's staged parts, a few objects. */
+async function keysUnder(deps: PipelineDeps, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const { key } of listKeys(deps.s3, deps.exportBucket, prefix)) keys.push(key);
+  return keys;
 }
 
 /**
@@ -88,11 +102,17 @@ async function readStats(deps: PipelineDeps, plan: Plan): Promise<ShardStats[]> 
 export async function collectMerges(deps: PipelineDeps, plan: Plan): Promise<MergeGroup[]> {
   const format = plan.format ? findFormat(plan.format) : undefined;
   const groups = new Map<string, MergeGroup>();
-  for (const shard of plan.shards) {
-    const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
+  const prefixOf = (shard: ShardPlan) => workKeys.shardParts(plan.exportId, shard.index);
+  const listings = fetchAhead(plan.shards, (shard) => keysUnder(deps, prefixOf(shard)), {
+    concurrency: READS_AHEAD,
+  });
+  let at = 0;
+  for await (const keys of listings) {
+    const shard = plan.shards[at++]!;
+    const partsPrefix = prefixOf(shard);
     const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
     const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
-    for await (const { key } of listKeys(deps.s3, deps.exportBucket, partsPrefix)) {
+    for (const key of keys) {
       const path = key.slice(partsPrefix.length);
       const rule = format?.merges.find((m) =>
         m.root
@@ -170,10 +190,15 @@ async function writeEndEntries(
   entries: HashedEntries,
 ): Promise<void> {
   for (const group of merges) {
-    const parts = async function* (): AsyncIterable<Part> {
-      for (const { shard, key } of group.keys)
-        yield { shard, body: await getText(deps.s3, deps.exportBucket, key) };
-    };
+    const parts = () =>
+      fetchAhead(
+        group.keys,
+        async ({ shard, key }): Promise<Part> => ({
+          shard,
+          body: await getText(deps.s3, deps.exportBucket, key),
+        }),
+        { concurrency: READS_AHEAD },
+      );
     await entries.add(group.path, Readable.from(group.rule.merge(parts, group.context)));
   }
   const manifest = buildManifest(context.plan, context.record, context.stats);
