@@ -87,8 +87,8 @@ export function objectConsistency(queues = new KeyQueues()) {
  * has and s3rver lacks (multipartUploads: UploadPartCopy, Abort, S3's checks and ETag on
  * Complete). Paginated listings need
  * Node's legacy OpenSSL provider (s3rver encrypts continuation tokens with DES): the npm scripts
- * set `--openssl-legacy-provider`. This thread serves it: startS3Server runs it on a thread of its
- * own.
+ * set `--openssl-legacy-provider`. It serves on the calling thread; startS3Server starts it on a
+ * thread of its own.
  */
 export async function serveS3(directory: string, port = 0): Promise<LocalS3> {
   mkdirSync(directory, { recursive: true });
@@ -148,15 +148,22 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
     });
   });
   thread.removeAllListeners('error').removeAllListeners('exit');
+  // Every request fails from here on, loudly enough; the process itself goes on.
   thread.on('error', (error) => console.error("the local S3 server's thread failed:", error));
+  let exited = false;
+  thread.once('exit', () => {
+    exited = true;
+    closed?.();
+  });
   return {
     endpoint,
     onEvent: (listener) => void listeners.push(listener),
     async close() {
-      await new Promise<void>((resolve) => {
-        closed = resolve;
-        thread.postMessage('close');
-      });
+      if (!exited)
+        await new Promise<void>((resolve) => {
+          closed = resolve;
+          thread.postMessage('close');
+        });
       await thread.terminate();
     },
   };
