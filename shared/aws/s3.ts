@@ -27,6 +27,9 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
     ...(config.endpoint ? { forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // The middleware stack resolved once per command class, not per request (~0.15 ms of each of
+    // the million GetObjects of a large export); nothing here changes a stack after its first use.
+    cacheMiddleware: true,
   });
 }
 
