@@ -24,6 +24,11 @@ export interface LocalS3 {
   endpoint: string;
   /** Called for every object created or removed, as S3 notifications would be. */
   onEvent(listener: (record: S3EventRecord) => void): void;
+  /**
+   * Resolves once the notifications of every request answered so far have reached the listeners:
+   * they come after the answer, as S3's do, and a caller that must see them waits here.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,8 @@ export async function serveS3(directory: string, port = 0): Promise<LocalS3> {
         for (const record of event.Records) listener(record);
       });
     },
+    // s3rver notifies before it answers, on this thread.
+    settled: async () => undefined,
     close: () => server.close(),
   };
 }
@@ -124,7 +131,11 @@ export async function serveS3(directory: string, port = 0): Promise<LocalS3> {
 export type S3ThreadMessage =
   | { kind: 'ready'; endpoint: string }
   | { kind: 'event'; record: S3EventRecord }
+  | { kind: 'settled'; id: number }
   | { kind: 'closed' };
+
+/** What the starting thread asks of the server's thread. */
+export type S3ThreadRequest = { kind: 'settle'; id: number } | { kind: 'close' };
 
 /**
  * The local S3 server (serveS3) on a worker thread of its own: in one process with the state
@@ -137,13 +148,17 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
     workerData: { directory, port },
   });
   const listeners: Array<(record: S3EventRecord) => void> = [];
+  const settling = new Map<number, () => void>();
+  let nextSettle = 0;
   let closed: (() => void) | undefined;
+  const ask = (request: S3ThreadRequest) => thread.postMessage(request);
   const endpoint = await new Promise<string>((resolve, reject) => {
     thread.once('error', reject);
     thread.once('exit', (code) => reject(new Error(`the S3 server's thread exited (${code})`)));
     thread.on('message', (message: S3ThreadMessage) => {
       if (message.kind === 'ready') resolve(message.endpoint);
       else if (message.kind === 'event') for (const listener of listeners) listener(message.record);
+      else if (message.kind === 'settled') settling.get(message.id)?.();
       else closed?.();
     });
   });
@@ -154,15 +169,29 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
   thread.once('exit', () => {
     exited = true;
     closed?.();
+    for (const resolve of settling.values()) resolve();
   });
   return {
     endpoint,
     onEvent: (listener) => void listeners.push(listener),
+    // Messages keep their order: the thread's answer comes after every notification it sent
+    // before it, and it sent each one before answering the request that made it.
+    settled: () =>
+      exited
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const id = nextSettle++;
+            settling.set(id, () => {
+              settling.delete(id);
+              resolve();
+            });
+            ask({ kind: 'settle', id });
+          }),
     async close() {
       if (!exited)
         await new Promise<void>((resolve) => {
           closed = resolve;
-          thread.postMessage('close');
+          ask({ kind: 'close' });
         });
       await thread.terminate();
     },

@@ -99,10 +99,12 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     stack,
     api,
     async triggersSettled() {
+      await stack.s3Server.settled();
       while (pending.size > 0) await Promise.all([...pending]);
     },
     async stop() {
       await api.close();
+      await stack.s3Server.settled();
       while (pending.size > 0) await Promise.all([...pending]);
       await stack.stop();
     },

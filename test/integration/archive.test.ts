@@ -285,6 +285,7 @@ describe('stitched archives', () => {
     let record;
     try {
       record = await runExport(stack, SAMPLE_PROJECT_ID, request);
+      await stack.s3Server.settled();
     } finally {
       renderDelay = undefined;
     }
