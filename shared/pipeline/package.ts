@@ -102,14 +102,12 @@ async function keysUnder(deps: PipelineDeps, prefix: string): Promise<string[]> 
 export async function collectMerges(deps: PipelineDeps, plan: Plan): Promise<MergeGroup[]> {
   const format = plan.format ? findFormat(plan.format) : undefined;
   const groups = new Map<string, MergeGroup>();
-  const prefixOf = (shard: ShardPlan) => workKeys.shardParts(plan.exportId, shard.index);
-  const listings = fetchAhead(plan.shards, (shard) => keysUnder(deps, prefixOf(shard)), {
-    concurrency: READS_AHEAD,
-  });
-  let at = 0;
-  for await (const keys of listings) {
-    const shard = plan.shards[at++]!;
-    const partsPrefix = prefixOf(shard);
+  const listed = async (shard: ShardPlan) => {
+    const partsPrefix = workKeys.shardParts(plan.exportId, shard.index);
+    return { shard, partsPrefix, keys: await keysUnder(deps, partsPrefix) };
+  };
+  const listings = fetchAhead(plan.shards, listed, { concurrency: READS_AHEAD });
+  for await (const { shard, partsPrefix, keys } of listings) {
     const { dataset, folder } = plan.datasets.find((d) => d.dataset.id === shard.datasetId)!;
     const annotationsRoot = `${subsetPrefix(shard.subset)}annotations/${folder}/`;
     for (const key of keys) {
