@@ -396,7 +396,7 @@ export async function* readLines(
     }
     rest = rest.slice(start);
   }
+  // end() only flushes an unfinished character (as U+FFFD), never a byte order mark.
   rest += decoder.end();
-  if (first && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
   if (rest.length > 0) yield { line: withoutCr(rest), number: number + 1 };
 }
