@@ -7,7 +7,7 @@ const tell = (message: S3ThreadMessage) => parentPort!.postMessage(message);
 const server = await serveS3(directory, port);
 server.onEvent((record) => tell({ kind: 'event', record }));
 parentPort!.on('message', (request: S3ThreadRequest) => {
-  if (request.kind === 'settle') tell({ kind: 'settled', id: request.id });
+  if (request.kind === 'settle') tell({ kind: 'settled' });
   else void server.close().then(() => tell({ kind: 'closed' }));
 });
 tell({ kind: 'ready', endpoint: server.endpoint });

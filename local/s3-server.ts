@@ -131,11 +131,11 @@ export async function serveS3(directory: string, port = 0): Promise<LocalS3> {
 export type S3ThreadMessage =
   | { kind: 'ready'; endpoint: string }
   | { kind: 'event'; record: S3EventRecord }
-  | { kind: 'settled'; id: number }
+  | { kind: 'settled' }
   | { kind: 'closed' };
 
 /** What the starting thread asks of the server's thread. */
-export type S3ThreadRequest = { kind: 'settle'; id: number } | { kind: 'close' };
+export type S3ThreadRequest = { kind: 'settle' } | { kind: 'close' };
 
 /**
  * The local S3 server (serveS3) on a worker thread of its own: in one process with the state
@@ -148,8 +148,8 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
     workerData: { directory, port },
   });
   const listeners: Array<(record: S3EventRecord) => void> = [];
-  const settling = new Map<number, () => void>();
-  let nextSettle = 0;
+  /** Waiting settled() calls, oldest first: the thread answers them in the order asked. */
+  const settling: Array<() => void> = [];
   let closed: (() => void) | undefined;
   const ask = (request: S3ThreadRequest) => thread.postMessage(request);
   const endpoint = await new Promise<string>((resolve, reject) => {
@@ -158,7 +158,7 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
     thread.on('message', (message: S3ThreadMessage) => {
       if (message.kind === 'ready') resolve(message.endpoint);
       else if (message.kind === 'event') for (const listener of listeners) listener(message.record);
-      else if (message.kind === 'settled') settling.get(message.id)?.();
+      else if (message.kind === 'settled') settling.shift()?.();
       else closed?.();
     });
   });
@@ -169,7 +169,7 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
   thread.once('exit', () => {
     exited = true;
     closed?.();
-    for (const resolve of settling.values()) resolve();
+    for (const resolve of settling.splice(0)) resolve();
   });
   return {
     endpoint,
@@ -180,12 +180,8 @@ export async function startS3Server(directory: string, port = 0): Promise<LocalS
       exited
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
-            const id = nextSettle++;
-            settling.set(id, () => {
-              settling.delete(id);
-              resolve();
-            });
-            ask({ kind: 'settle', id });
+            settling.push(resolve);
+            ask({ kind: 'settle' });
           }),
     async close() {
       if (!exited)
